@@ -1,0 +1,49 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Load reads the YAML file at path (unknown keys are errors, with their line),
+// applies environment overrides and defaults, and validates the result,
+// reporting every problem at once.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return Parse(data, path)
+}
+
+// Parse is Load for bytes already read; name is used in messages.
+func Parse(data []byte, name string) (*Config, error) {
+	var c Config
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil && !errors.Is(err, errEOF()) {
+		return nil, fmt.Errorf("config %s: %w", name, err)
+	}
+	c.applyEnv(os.LookupEnv)
+	c.applyDefaults()
+	if err := c.Validate(); err != nil {
+		return nil, fmt.Errorf("config %s: %w", name, err)
+	}
+	return &c, nil
+}
+
+// Default returns the configuration used when no file is given: embedded
+// JetStream and the WeChat Pay sandbox, like the shipped config.yaml.
+func Default() *Config {
+	c := &Config{WeChat: WeChat{Sandbox: true}, Merchants: []Merchant{{MchID: "1900000001"}}}
+	c.applyEnv(os.LookupEnv)
+	c.applyDefaults()
+	return c
+}
+
+// errEOF is what yaml returns for an empty document.
+func errEOF() error { return ioEOF }

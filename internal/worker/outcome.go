@@ -1,0 +1,48 @@
+package worker
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/couponq/couponq/jobs"
+)
+
+// action is what settle does with a message once processing is over.
+type action int
+
+const (
+	// actFinish publishes the result (and a dead letter when dead), then acks.
+	actFinish action = iota
+	// actRetry naks with a delay: a retryable error, attempts remain.
+	actRetry
+	// actHandBack naks at once: the worker is shutting down.
+	actHandBack
+)
+
+// outcome is process's verdict on one delivery; settle carries it out.
+// Handlers steer by what they return, one dispatcher maps that to
+// Ack / NakWithDelay / Nak (like River's job errors).
+type outcome struct {
+	act    action
+	result *jobs.Result
+	// dead: also publish the original job to the dead-letter stream.
+	dead bool
+	// delay before the next delivery (actRetry).
+	delay time.Duration
+	// why, for logs of retries and hand-backs.
+	why string
+}
+
+// delivery is what process knows of one message.
+type delivery struct {
+	typ        jobs.Type
+	id         string
+	mchid      string
+	attempt    int
+	seq        uint64
+	subject    string
+	enqueuedAt time.Time
+	meta       json.RawMessage
+	data       []byte
+	msgID      string
+}

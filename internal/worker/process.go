@@ -1,0 +1,228 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/zap"
+
+	"github.com/couponq/couponq/jobs"
+	"github.com/couponq/couponq/wechat"
+)
+
+// handle processes one delivered job and settles it.
+func (w *Worker) handle(ctx, hard context.Context, t jobs.Type, msg jetstream.Msg) {
+	d := w.describe(t, msg)
+	if ctx.Err() != nil {
+		// Fetched while shutting down: hand it straight back.
+		w.settle(hard, msg, d, outcome{act: actHandBack, why: "worker shutting down"})
+		return
+	}
+	stop := keepAlive(msg, w.cfg.AckWait/3)
+	o := w.process(hard, d)
+	stop()
+	w.settle(hard, msg, d, o)
+}
+
+// describe reads what the message itself says: delivery count, stream
+// position, message id and the id derived from it.
+func (w *Worker) describe(t jobs.Type, msg jetstream.Msg) *delivery {
+	d := &delivery{typ: t, data: msg.Data(), subject: msg.Subject(), attempt: 1, enqueuedAt: w.now()}
+	if md, err := msg.Metadata(); err == nil {
+		d.attempt = int(md.NumDelivered)
+		d.seq = md.Sequence.Stream
+		d.enqueuedAt = md.Timestamp
+	}
+	d.msgID = msg.Headers().Get(jetstream.MsgIDHeader)
+	if id := jobs.IDFromMsgID(d.msgID); id != "" {
+		d.id = id
+	} else {
+		d.id = fmt.Sprintf("seq-%d", d.seq)
+	}
+	d.mchid = w.defMchID
+	return d
+}
+
+// process decides what happens to one delivery. It calls the API only for a
+// valid job of a known merchant, and retries 429s in place (waiting for
+// budget is not an attempt).
+func (w *Worker) process(ctx context.Context, d *delivery) outcome {
+	if d.attempt > w.cfg.MaxAttempts {
+		return w.fail(d, nil, jobs.CodeRetriesExhausted, fmt.Sprintf(
+			"delivered %d times without being settled (more than retry.max_attempts=%d): a worker crashed or timed out on it each time",
+			d.attempt, w.cfg.MaxAttempts), true)
+	}
+	job, err := jobs.Decode(d.typ, d.data)
+	if err != nil {
+		return w.fail(d, nil, jobs.CodeInvalidJob, err.Error(), false)
+	}
+	d.id, d.meta = job.ID, job.Meta
+	if d.msgID != "" && d.msgID != jobs.MsgID(d.typ, job.ID) {
+		return w.fail(d, nil, jobs.CodeInvalidJob, fmt.Sprintf(
+			"header Nats-Msg-Id %q does not match the job id (want %q)", d.msgID, jobs.MsgID(d.typ, job.ID)), false)
+	}
+	if job.MchID != "" {
+		d.mchid = job.MchID
+	}
+	if err := w.checkMerchant(job.MchID); err != nil {
+		return w.fail(d, nil, jobs.CodeInvalidJob, err.Error(), false)
+	}
+	log := w.log.With(zap.String("job_id", d.id), zap.String("type", string(d.typ)), zap.Int("attempt", d.attempt), zap.String("mchid", d.mchid))
+	limited := 0
+	for {
+		resp, err := w.api.Do(ctx, d.mchid, job.Req)
+		if err == nil {
+			return w.succeed(d, resp)
+		}
+		if ctx.Err() != nil {
+			return outcome{act: actHandBack, why: "shutdown deadline cancelled the call: " + err.Error()}
+		}
+		switch {
+		case errors.Is(err, wechat.ErrUnknownMerchant):
+			return w.fail(d, resp, jobs.CodeInvalidJob, err.Error(), false)
+		case wechat.Classify(err) == wechat.ClassRateLimited:
+			if w.throttler != nil {
+				w.throttler.Throttled(ctx, d.mchid, d.typ)
+			}
+			if w.now().Sub(d.enqueuedAt) > w.cfg.MaxElapsed {
+				return w.fail(d, resp, jobs.CodeRetriesExhausted, "rate limited until retry.max_elapsed passed; last error: "+describeErr(err), true)
+			}
+			log.Info("rate limited by the API; waiting for budget and retrying", zap.String("request_id", requestID(resp, err)))
+			if w.throttler == nil {
+				// No fleet limiter to pace the retry: back off in place.
+				limited++
+				if !sleepCtx(ctx, backoffDelay(limited, 50*time.Millisecond, 2*time.Second)) {
+					return outcome{act: actHandBack, why: "shutdown during a rate-limit wait"}
+				}
+			}
+			continue
+		case wechat.Classify(err) == wechat.ClassRetryable:
+			return w.retryOrExhaust(d, resp, err)
+		default:
+			return w.fail(d, resp, wechat.ErrorCode(err), errorMessage(err), false)
+		}
+	}
+}
+
+// retryOrExhaust schedules another delivery after a backoff, or gives up when
+// the attempts or the time budget are spent.
+func (w *Worker) retryOrExhaust(d *delivery, resp *wechat.Response, err error) outcome {
+	delay := backoffDelay(d.attempt, w.cfg.InitialBackoff, w.cfg.MaxBackoff)
+	age := w.now().Sub(d.enqueuedAt)
+	if d.attempt < w.cfg.MaxAttempts && age+delay <= w.cfg.MaxElapsed {
+		return outcome{act: actRetry, delay: delay, why: describeErr(err)}
+	}
+	code := jobs.CodeRetriesExhausted
+	var uv *wechat.UnverifiedError
+	if errors.As(err, &uv) {
+		code = jobs.CodeResponseUnverified
+	}
+	msg := fmt.Sprintf("gave up after %d attempts over %s; last error: %s", d.attempt, age.Round(time.Millisecond), describeErr(err))
+	return w.fail(d, resp, code, msg, true)
+}
+
+func (w *Worker) checkMerchant(mchid string) error {
+	if mchid == "" {
+		if w.defMchID == "" {
+			return fmt.Errorf("mchid is required: %d merchant accounts are configured (%s)", len(w.merchants), w.merchantList())
+		}
+		return nil
+	}
+	if !w.merchants[mchid] {
+		return fmt.Errorf("mchid %q is not a configured merchant account (configured: %s)", mchid, w.merchantList())
+	}
+	return nil
+}
+
+func (w *Worker) merchantList() string {
+	l := make([]string, 0, len(w.merchants))
+	for m := range w.merchants {
+		l = append(l, m)
+	}
+	sort.Strings(l)
+	return strings.Join(l, ", ")
+}
+
+// succeed builds the success result.
+func (w *Worker) succeed(d *delivery, resp *wechat.Response) outcome {
+	r := w.newResult(d, jobs.StatusSucceeded, resp)
+	return outcome{act: actFinish, result: r}
+}
+
+// fail builds a failed result; every failure is also dead-lettered.
+func (w *Worker) fail(d *delivery, resp *wechat.Response, code, message string, retryable bool) outcome {
+	r := w.newResult(d, jobs.StatusFailed, resp)
+	r.Error = &jobs.ResultError{Code: code, Message: message, Retryable: retryable}
+	return outcome{act: actFinish, result: r, dead: true}
+}
+
+func (w *Worker) newResult(d *delivery, s jobs.Status, resp *wechat.Response) *jobs.Result {
+	r := &jobs.Result{
+		ID:         d.id,
+		Type:       d.typ,
+		MchID:      d.mchid,
+		Status:     s,
+		Attempts:   d.attempt,
+		Meta:       d.meta,
+		EnqueuedAt: d.enqueuedAt.UTC(),
+		FinishedAt: w.now().UTC(),
+		Worker:     w.cfg.ID,
+	}
+	if resp != nil {
+		r.HTTPStatus = resp.StatusCode
+		r.RequestID = resp.RequestID
+		if len(resp.Body) > 0 {
+			r.Response = resp.Body
+		}
+	}
+	return r
+}
+
+// errorMessage is the text of an API error without the Go wrapping noise.
+func errorMessage(err error) string {
+	var ae *wechat.APIError
+	if errors.As(err, &ae) {
+		if ae.Message != "" {
+			return ae.Message
+		}
+	}
+	return err.Error()
+}
+
+// describeErr names the HTTP status and API code with the message, for
+// errors reported under another code (RETRIES_EXHAUSTED) and for logs.
+func describeErr(err error) string {
+	var ae *wechat.APIError
+	if errors.As(err, &ae) {
+		return fmt.Sprintf("HTTP %d %s: %s", ae.StatusCode, ae.Code, ae.Message)
+	}
+	return err.Error()
+}
+
+func requestID(resp *wechat.Response, err error) string {
+	if resp != nil && resp.RequestID != "" {
+		return resp.RequestID
+	}
+	var ae *wechat.APIError
+	if errors.As(err, &ae) {
+		return ae.RequestID
+	}
+	return ""
+}
+
+// sleepCtx waits d or until ctx ends; it reports whether the full wait passed.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}

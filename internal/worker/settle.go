@@ -1,0 +1,148 @@
+package worker
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/cenkalti/backoff/v4"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/zap"
+
+	"github.com/couponq/couponq/jobs"
+)
+
+// Dead-letter headers: why a job failed, next to its original bytes.
+const (
+	HeaderErrorCode    = "Couponq-Error-Code"
+	HeaderErrorMessage = "Couponq-Error-Message"
+	HeaderJobSubject   = "Couponq-Job-Subject"
+	HeaderJobSequence  = "Couponq-Job-Sequence"
+	HeaderAttempts     = "Couponq-Attempts"
+	HeaderWorker       = "Couponq-Worker"
+	HeaderRequestID    = "Couponq-Request-Id"
+	HeaderFailedAt     = "Couponq-Failed-At"
+)
+
+// settleTimeout bounds publishing a result and acknowledging, even after the
+// shutdown deadline: a finished call's result must not be dropped.
+const settleTimeout = 15 * time.Second
+
+// settle carries out an outcome. A job is acknowledged only after its dead
+// letter (if any) and result are stored; if storing fails, the job is naked so it is
+// processed again (the API answers a repeat idempotently).
+func (w *Worker) settle(ctx context.Context, msg jetstream.Msg, d *delivery, o outcome) {
+	log := w.log.With(zap.String("job_id", d.id), zap.String("type", string(d.typ)), zap.Int("attempt", d.attempt))
+	switch o.act {
+	case actHandBack:
+		if err := msg.Nak(); err != nil {
+			log.Warn("handing job back failed; it is redelivered after ack_wait", zap.Error(err))
+		}
+		log.Info("job handed back", zap.String("why", o.why))
+		return
+	case actRetry:
+		if err := msg.NakWithDelay(o.delay); err != nil {
+			log.Warn("scheduling retry failed; it is redelivered after ack_wait", zap.Error(err))
+		}
+		log.Info("job will be retried", zap.Duration("delay", o.delay), zap.String("error", o.why))
+		return
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), settleTimeout)
+	defer cancel()
+	r := o.result
+	// Dead letter first, then the result: whoever sees a failed result can
+	// find its dead letter.
+	if o.dead {
+		if err := w.publishDeadLetter(sctx, d, r); err != nil {
+			log.Error("storing dead letter failed; job will be processed again", zap.Error(err))
+			_ = msg.NakWithDelay(time.Second)
+			return
+		}
+	}
+	if err := w.publishResult(sctx, r); err != nil {
+		log.Error("storing result failed; job will be processed again", zap.Error(err))
+		_ = msg.NakWithDelay(time.Second)
+		return
+	}
+	if err := msg.DoubleAck(sctx); err != nil {
+		// The result is stored; a redelivery republishes it, deduplicated.
+		log.Warn("ack failed after result was stored; a redelivery will be deduplicated", zap.Error(err))
+	}
+	fields := []zap.Field{
+		zap.String("status", string(r.Status)), zap.String("mchid", r.MchID),
+		zap.Int("http_status", r.HTTPStatus), zap.String("request_id", r.RequestID),
+		zap.Duration("latency", r.FinishedAt.Sub(r.EnqueuedAt)),
+	}
+	if r.Error != nil {
+		fields = append(fields, zap.String("code", r.Error.Code), zap.String("error", r.Error.Message))
+		log.Warn("job failed", fields...)
+		return
+	}
+	log.Info("job succeeded", fields...)
+}
+
+func (w *Worker) publishResult(ctx context.Context, r *jobs.Result) error {
+	data, err := json.Marshal(r)
+	if err != nil {
+		return fmt.Errorf("encode result: %w", err)
+	}
+	msg := &nats.Msg{Subject: jobs.ResultSubject(r.Type, r.Status), Data: data, Header: nats.Header{}}
+	return w.publish(ctx, msg, jobs.MsgID(r.Type, r.ID), jobs.ResultsStream)
+}
+
+func (w *Worker) publishDeadLetter(ctx context.Context, d *delivery, r *jobs.Result) error {
+	h := nats.Header{}
+	h.Set(HeaderErrorCode, r.Error.Code)
+	h.Set(HeaderErrorMessage, headerSafe(r.Error.Message))
+	h.Set(HeaderJobSubject, d.subject)
+	h.Set(HeaderJobSequence, strconv.FormatUint(d.seq, 10))
+	h.Set(HeaderAttempts, strconv.Itoa(d.attempt))
+	h.Set(HeaderWorker, w.cfg.ID)
+	h.Set(HeaderFailedAt, r.FinishedAt.Format(time.RFC3339Nano))
+	if r.RequestID != "" {
+		h.Set(HeaderRequestID, r.RequestID)
+	}
+	msg := &nats.Msg{Subject: jobs.DLQSubjectPrefix + dlqType(d), Data: d.data, Header: h}
+	return w.publish(ctx, msg, jobs.MsgID(d.typ, d.id), jobs.DLQStream)
+}
+
+// dlqType is the type token of the dead-letter subject: the job's type, as
+// given on its subject even when unknown.
+func dlqType(d *delivery) string {
+	if t, ok := jobs.TypeFromSubject(d.subject); ok && t != "" {
+		return t
+	}
+	return string(d.typ)
+}
+
+// publish stores msg with a message id, retrying transient failures.
+func (w *Worker) publish(ctx context.Context, msg *nats.Msg, msgID, stream string) error {
+	bo := backoff.NewExponentialBackOff()
+	bo.InitialInterval = 50 * time.Millisecond
+	bo.MaxInterval = time.Second
+	bo.MaxElapsedTime = 0
+	return backoff.Retry(func() error {
+		_, err := w.js.PublishMsg(ctx, msg, jetstream.WithMsgID(msgID), jetstream.WithExpectStream(stream))
+		if err != nil && !jobs.IsTransientPublishError(err) {
+			return backoff.Permanent(fmt.Errorf("publish to %s: %w", stream, err))
+		}
+		return err
+	}, backoff.WithContext(bo, ctx))
+}
+
+// headerSafe keeps a header value on one line and bounded.
+func headerSafe(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c == '\r' || c == '\n' {
+			b[i] = ' '
+		}
+	}
+	if len(b) > 1024 {
+		b = append(b[:1021], "..."...)
+	}
+	return string(b)
+}

@@ -1,0 +1,132 @@
+package worker
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/couponq/couponq/jobs"
+)
+
+// StreamsConfig shapes the three streams of the contract.
+type StreamsConfig struct {
+	// Replicas of each stream. Default 1.
+	Replicas int
+	// DuplicateWindow for job, result and dead-letter ids. Default 24h.
+	DuplicateWindow time.Duration
+	// JobsMaxMsgs and JobsMaxBytes cap the jobs stream (DiscardNew: a full
+	// stream refuses new jobs with an error). Default -1, no cap.
+	JobsMaxMsgs, JobsMaxBytes int64
+	// ResultsMaxAge and DLQMaxAge bound retention. Defaults 30 and 90 days.
+	ResultsMaxAge, DLQMaxAge time.Duration
+}
+
+func (c *StreamsConfig) setDefaults() {
+	if c.Replicas <= 0 {
+		c.Replicas = 1
+	}
+	if c.DuplicateWindow <= 0 {
+		c.DuplicateWindow = 24 * time.Hour
+	}
+	if c.JobsMaxMsgs == 0 {
+		c.JobsMaxMsgs = -1
+	}
+	if c.JobsMaxBytes == 0 {
+		c.JobsMaxBytes = -1
+	}
+	if c.ResultsMaxAge <= 0 {
+		c.ResultsMaxAge = 30 * 24 * time.Hour
+	}
+	if c.DLQMaxAge <= 0 {
+		c.DLQMaxAge = 90 * 24 * time.Hour
+	}
+}
+
+// StreamConfigs returns the jobs, results and dead-letter stream
+// configurations for c.
+func StreamConfigs(c StreamsConfig) []jetstream.StreamConfig {
+	c.setDefaults()
+	dup := func(maxAge time.Duration) time.Duration {
+		if maxAge > 0 && c.DuplicateWindow > maxAge {
+			return maxAge
+		}
+		return c.DuplicateWindow
+	}
+	return []jetstream.StreamConfig{
+		{
+			Name:        jobs.JobsStream,
+			Description: "couponq jobs awaiting a worker (work queue)",
+			Subjects:    []string{jobs.JobSubjectPrefix + ">"},
+			Retention:   jetstream.WorkQueuePolicy,
+			Storage:     jetstream.FileStorage,
+			Discard:     jetstream.DiscardNew,
+			MaxMsgs:     c.JobsMaxMsgs,
+			MaxBytes:    c.JobsMaxBytes,
+			Duplicates:  dup(0),
+			Replicas:    c.Replicas,
+		},
+		{
+			Name:        jobs.ResultsStream,
+			Description: "couponq results: one per job",
+			Subjects:    []string{jobs.ResultSubjectPrefix + ">"},
+			Retention:   jetstream.LimitsPolicy,
+			Storage:     jetstream.FileStorage,
+			Discard:     jetstream.DiscardOld,
+			MaxAge:      c.ResultsMaxAge,
+			Duplicates:  dup(c.ResultsMaxAge),
+			Replicas:    c.Replicas,
+		},
+		{
+			Name:        jobs.DLQStream,
+			Description: "couponq dead letters: original bytes of failed jobs, reason in headers",
+			Subjects:    []string{jobs.DLQSubjectPrefix + ">"},
+			Retention:   jetstream.LimitsPolicy,
+			Storage:     jetstream.FileStorage,
+			Discard:     jetstream.DiscardOld,
+			MaxAge:      c.DLQMaxAge,
+			Duplicates:  dup(c.DLQMaxAge),
+			Replicas:    c.Replicas,
+			AllowDirect: true,
+		},
+	}
+}
+
+// EnsureStreams creates the three streams or updates them to c, idempotently.
+func EnsureStreams(ctx context.Context, js jetstream.JetStream, c StreamsConfig) error {
+	for _, sc := range StreamConfigs(c) {
+		if _, err := js.CreateOrUpdateStream(ctx, sc); err != nil {
+			return fmt.Errorf("create or update stream %s: %w", sc.Name, err)
+		}
+	}
+	return nil
+}
+
+// ConsumerName is the durable consumer of job type t ("couponq_busifavor_use").
+func ConsumerName(t jobs.Type) string {
+	return "couponq_" + strings.ReplaceAll(string(t), ".", "_")
+}
+
+// EnsureConsumer creates or updates the durable pull consumer of type t.
+// MaxDeliver is unlimited on the server: the worker counts deliveries itself
+// and dead-letters a job past MaxAttempts, so a job that crashes workers is
+// never left behind in the work queue.
+func EnsureConsumer(ctx context.Context, js jetstream.JetStream, t jobs.Type, c Config) (jetstream.Consumer, error) {
+	c.setDefaults()
+	cons, err := js.CreateOrUpdateConsumer(ctx, jobs.JobsStream, jetstream.ConsumerConfig{
+		Durable:       ConsumerName(t),
+		Description:   "couponq lane for " + string(t),
+		FilterSubject: jobs.JobSubject(t),
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       c.AckWait,
+		MaxDeliver:    -1,
+		MaxAckPending: c.MaxAckPending,
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create or update consumer %s: %w", ConsumerName(t), err)
+	}
+	return cons, nil
+}

@@ -1,0 +1,80 @@
+package jobs
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// usesUseTime reports whether jobs of type t carry the API's use_time field.
+func usesUseTime(t Type) bool {
+	return t == TypeBusifavorUse || t == TypeProductCouponUse
+}
+
+// Prepared is a job ready to publish: its final bytes and message id. The
+// bytes never change afterwards, so a republish is byte-for-byte identical.
+type Prepared struct {
+	Type    Type
+	ID      string
+	Subject string
+	MsgID   string
+	Data    []byte
+}
+
+// Prepare fixes every value of a job before it is published: it fills
+// request.use_time with eventTime (RFC3339, second precision, in eventTime's
+// zone) when the type needs it and the producer left it out, derives the id
+// from the request number, validates the job exactly as the worker will, and
+// encodes it. Errors are *InvalidJobError.
+func Prepare(t Type, job Job, eventTime time.Time) (*Prepared, error) {
+	if _, err := ParseType(string(t)); err != nil {
+		return nil, &InvalidJobError{Reason: err.Error(), Err: err}
+	}
+	if usesUseTime(t) && len(job.Request) > 0 {
+		filled, err := fillUseTime(job.Request, eventTime)
+		if err != nil {
+			return nil, err
+		}
+		job.Request = filled
+	}
+	data, err := json.Marshal(job)
+	if err != nil {
+		return nil, &InvalidJobError{Reason: "cannot encode job: " + err.Error(), Err: err}
+	}
+	d, err := Decode(t, data)
+	if err != nil {
+		return nil, err
+	}
+	if job.ID == "" {
+		// Re-encode with the derived id so the worker and the result agree.
+		job.ID = d.ID
+		if data, err = json.Marshal(job); err != nil {
+			return nil, &InvalidJobError{Reason: "cannot encode job: " + err.Error(), Err: err}
+		}
+	}
+	return &Prepared{Type: t, ID: d.ID, Subject: JobSubject(t), MsgID: MsgID(t, d.ID), Data: data}, nil
+}
+
+// fillUseTime adds "use_time" to a request object that lacks it.
+func fillUseTime(raw json.RawMessage, eventTime time.Time) (json.RawMessage, error) {
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &fields); err != nil {
+		return nil, &InvalidJobError{Field: "request", Reason: "must be a JSON object: " + jsonProblem(err), Err: err}
+	}
+	if v, ok := fields["use_time"]; ok && string(v) != `""` && string(v) != "null" {
+		return raw, nil
+	}
+	if eventTime.IsZero() {
+		eventTime = time.Now()
+	}
+	ts, err := json.Marshal(eventTime.Truncate(time.Second).Format(time.RFC3339))
+	if err != nil {
+		return nil, fmt.Errorf("encode use_time: %w", err)
+	}
+	fields["use_time"] = ts
+	out, err := json.Marshal(fields)
+	if err != nil {
+		return nil, fmt.Errorf("encode request: %w", err)
+	}
+	return out, nil
+}
