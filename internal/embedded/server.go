@@ -82,7 +82,9 @@ func Start(o Options) (*Server, error) {
 func (s *Server) ClientURL() string { return s.srv.ClientURL() }
 
 // SyncAlways reports whether the server fsyncs before acknowledging.
-func (s *Server) SyncAlways() bool { return s.srv.JetStreamConfig() != nil && s.srv.JetStreamConfig().SyncAlways }
+func (s *Server) SyncAlways() bool {
+	return s.srv.JetStreamConfig() != nil && s.srv.JetStreamConfig().SyncAlways
+}
 
 // Shutdown stops the server and waits for it to exit.
 func (s *Server) Shutdown() {

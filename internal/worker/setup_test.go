@@ -199,7 +199,7 @@ func productCouponUse(code, no string) jobs.Job {
 	return jobJSON(map[string]any{"openid": "oUser2", "coupon_code": code, "product_coupon_id": sandbox.FixtureProductCouponID,
 		"stock_id": sandbox.FixtureProductStockID, "appid": sandbox.FixtureAppID, "use_time": "2026-01-02T03:04:05+08:00",
 		"associated_order_info": map[string]any{"transaction_id": "4200000000123456789123456789"},
-		"out_request_no": no, "brand_id": sandbox.FixtureBrandID})
+		"out_request_no":        no, "brand_id": sandbox.FixtureBrandID})
 }
 
 func productCouponUpdate(no, name string) jobs.Job {

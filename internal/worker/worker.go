@@ -199,4 +199,3 @@ func (w *Worker) concurrency(t jobs.Type) int {
 	}
 	return 4
 }
-
