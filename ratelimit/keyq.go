@@ -1,0 +1,416 @@
+package ratelimit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/zap"
+)
+
+// keyQueue is one key's local side: the callers waiting in this process, the
+// slots reserved for them, a cache of the shared state, and the driver
+// goroutine that reserves slots while anyone waits. Waits for one key never
+// touch another key's queue.
+type keyQueue struct {
+	l     *Limiter
+	key   Key
+	kvKey string
+	limit float64
+	wake  chan struct{} // buffered 1: wakes the driver
+
+	mu      sync.Mutex
+	queue   []*waiter // FIFO, waiting for a slot
+	pool    []int64   // reserved slots no waiter holds yet, ascending
+	running bool      // driver started
+	cache   stateCache
+	lastErr error // last failure to reach the shared state; nil once it worked
+	waiting int   // callers inside Wait
+	cutting bool  // a Throttled call is writing a cut
+	n       counters
+}
+
+// stateCache is the last known shared state of a key, fed by the driver's own
+// writes, by Get after a conflict and by the bucket watcher.
+type stateCache struct {
+	known  bool // false: fetch before use
+	exists bool
+	st     state
+	rev    uint64
+}
+
+type counters struct {
+	waits, reservations, slots, conflicts, throttled, errors uint64
+	waitTotal, waitMax                                      time.Duration
+}
+
+type waiter struct {
+	slot chan int64 // buffered 1; receives the assigned slot
+}
+
+func newKeyQueue(l *Limiter, key Key, limit float64) *keyQueue {
+	return &keyQueue{l: l, key: key, kvKey: key.kvKey(), limit: limit, wake: make(chan struct{}, 1)}
+}
+
+func (q *keyQueue) signal() {
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+}
+
+// take returns a reserved slot (server ns) for one caller, waiting for the
+// driver to reserve one if none is free.
+func (q *keyQueue) take(ctx context.Context) (int64, error) {
+	q.mu.Lock()
+	if len(q.queue) == 0 {
+		if s, ok := q.popPoolLocked(q.l.clk.now()); ok {
+			q.mu.Unlock()
+			return s, nil
+		}
+	}
+	if !q.running {
+		if !q.l.goDriver(q) {
+			q.mu.Unlock()
+			return 0, q.waitErr(ErrClosed, nil)
+		}
+		q.running = true
+	}
+	w := &waiter{slot: make(chan int64, 1)}
+	q.queue = append(q.queue, w)
+	q.mu.Unlock()
+	q.signal()
+
+	var cause error
+	select {
+	case s := <-w.slot:
+		return s, nil
+	case <-ctx.Done():
+		cause = ctx.Err()
+	case <-q.l.ctx.Done():
+		cause = ErrClosed
+	}
+	q.mu.Lock()
+	i := slices.Index(q.queue, w)
+	if i >= 0 {
+		q.queue = slices.Delete(q.queue, i, i+1)
+	} else {
+		// The driver assigned a slot as we gave up: pass it on.
+		q.putPoolLocked(<-w.slot)
+		q.assignLocked(q.l.clk.now())
+	}
+	lastErr := q.lastErr
+	q.mu.Unlock()
+	return 0, q.waitErr(cause, lastErr)
+}
+
+func (q *keyQueue) waitErr(cause, lastErr error) error {
+	if lastErr != nil && !errors.Is(cause, ErrClosed) {
+		return fmt.Errorf("ratelimit: wait for %s: %w: %w: %w", q.key, cause, ErrUnavailable, lastErr)
+	}
+	return fmt.Errorf("ratelimit: wait for %s: %w", q.key, cause)
+}
+
+// sleepUntil blocks until server time slot. On failure the slot is returned
+// to the pool for another caller.
+func (q *keyQueue) sleepUntil(ctx context.Context, slot int64) error {
+	d := time.Duration(slot - q.l.clk.now())
+	if d <= 0 {
+		return nil
+	}
+	t := q.l.cfg.Clock.NewTimer(d)
+	defer t.Stop()
+	var cause error
+	select {
+	case <-t.C():
+		return nil
+	case <-ctx.Done():
+		cause = ctx.Err()
+	case <-q.l.ctx.Done():
+		cause = ErrClosed
+	}
+	q.mu.Lock()
+	q.putPoolLocked(slot)
+	q.assignLocked(q.l.clk.now())
+	q.mu.Unlock()
+	return q.waitErr(cause, nil)
+}
+
+// popPoolLocked takes the earliest reserved slot still usable at now, dropping
+// any that are too old: spent late, they could bunch up with later slots.
+func (q *keyQueue) popPoolLocked(now int64) (int64, bool) {
+	for len(q.pool) > 0 {
+		s := q.pool[0]
+		q.pool = q.pool[1:]
+		if s >= now-int64(slotGrace) {
+			return s, true
+		}
+	}
+	return 0, false
+}
+
+func (q *keyQueue) putPoolLocked(s int64) {
+	i, _ := slices.BinarySearch(q.pool, s)
+	q.pool = slices.Insert(q.pool, i, s)
+}
+
+// assignLocked hands free slots to waiting callers, first come first served.
+func (q *keyQueue) assignLocked(now int64) {
+	for len(q.queue) > 0 {
+		s, ok := q.popPoolLocked(now)
+		if !ok {
+			return
+		}
+		w := q.queue[0]
+		q.queue = q.queue[1:]
+		w.slot <- s
+	}
+}
+
+// run is the driver: while callers wait without a slot it reserves slots for
+// them from the shared state; otherwise it sleeps. It ends with the Limiter.
+func (q *keyQueue) run() {
+	defer q.l.wg.Done()
+	done := q.l.ctx.Done()
+	fails := 0
+	for {
+		q.mu.Lock()
+		q.assignLocked(q.l.clk.now())
+		need := len(q.queue)
+		q.mu.Unlock()
+		if need == 0 {
+			select {
+			case <-q.wake:
+				continue
+			case <-done:
+				return
+			}
+		}
+		g, retryAt, err := q.reserve(need)
+		switch {
+		case err != nil:
+			fails++
+			q.setErr(err)
+			if !q.l.sleep(failBackoff(fails)) {
+				return
+			}
+		case g.n == 0:
+			fails = 0
+			q.setErr(nil)
+			wait := time.Duration(retryAt + retryJitter(q.l.rand()) - q.l.clk.now())
+			if !q.l.sleep(wait) {
+				return
+			}
+		default:
+			fails = 0
+			q.setErr(nil)
+			q.mu.Lock()
+			for i := range g.n {
+				q.pool = append(q.pool, g.slot(i))
+			}
+			q.mu.Unlock()
+		}
+	}
+}
+
+// failBackoff is the pause after the n-th failure in a row to reach the
+// shared state: 50ms doubling up to 1s.
+func failBackoff(n int) time.Duration {
+	return min(50*time.Millisecond<<min(n-1, 5), time.Second)
+}
+
+func (q *keyQueue) setErr(err error) {
+	q.mu.Lock()
+	was := q.lastErr
+	q.lastErr = err
+	if err != nil {
+		q.n.errors++
+	}
+	q.mu.Unlock()
+	switch {
+	case err != nil && was == nil:
+		q.l.log.Warn("rate limit state unreachable; not sending for this key until it is back",
+			zap.Stringer("key", q.key), zap.Error(err))
+	case err == nil && was != nil:
+		q.l.log.Info("rate limit state reachable again", zap.Stringer("key", q.key))
+	}
+}
+
+// current returns the cached shared state, fetching it when unknown.
+func (q *keyQueue) current(ctx context.Context) (stateCache, error) {
+	q.mu.Lock()
+	c := q.cache
+	q.mu.Unlock()
+	if c.known {
+		return c, nil
+	}
+	kv := q.l.state.handle()
+	e, err := kv.Get(ctx, q.kvKey)
+	switch {
+	case errors.Is(err, jetstream.ErrKeyNotFound), errors.Is(err, jetstream.ErrKeyDeleted):
+		c = stateCache{known: true}
+	case err != nil:
+		q.l.state.repair(ctx, err)
+		return stateCache{}, fmt.Errorf("get pacing state %s: %w", q.kvKey, err)
+	default:
+		st, err := decodeState(e.Value())
+		if err != nil {
+			// A value we cannot read is replaced (by revision) with a fresh
+			// state one horizon ahead.
+			q.l.log.Warn("unreadable rate limit state replaced", zap.Stringer("key", q.key), zap.Error(err))
+			st = state{TAT: q.l.clk.now() + int64(minHorizon)}
+		}
+		c = stateCache{known: true, exists: true, st: st, rev: e.Revision()}
+	}
+	q.observe(c)
+	return c, nil
+}
+
+// observe stores c in the cache unless the cache already holds a newer
+// revision.
+func (q *keyQueue) observe(c stateCache) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.cache.known && c.rev < q.cache.rev {
+		return
+	}
+	q.cache = c
+}
+
+func (q *keyQueue) invalidate() {
+	q.mu.Lock()
+	q.cache.known = false
+	q.mu.Unlock()
+}
+
+// write stores st by compare-and-set against c (create when c says the key
+// does not exist). It reports false on a conflict, after invalidating the
+// cache.
+func (q *keyQueue) write(ctx context.Context, c stateCache, st state) (bool, error) {
+	b, err := st.encode()
+	if err != nil {
+		return false, err
+	}
+	kv := q.l.state.handle()
+	var rev uint64
+	if c.exists {
+		rev, err = kv.Update(ctx, q.kvKey, b, c.rev)
+	} else {
+		rev, err = kv.Create(ctx, q.kvKey, b)
+	}
+	switch {
+	case errors.Is(err, jetstream.ErrKeyRevisionMismatch), errors.Is(err, jetstream.ErrKeyExists):
+		q.mu.Lock()
+		q.cache.known = false
+		q.n.conflicts++
+		q.mu.Unlock()
+		return false, nil
+	case err != nil:
+		q.l.state.repair(ctx, err)
+		return false, fmt.Errorf("write pacing state %s: %w", q.kvKey, err)
+	}
+	q.observe(stateCache{known: true, exists: true, st: st, rev: rev})
+	return true, nil
+}
+
+// maxAttempts bounds compare-and-set attempts per reservation or cut.
+const maxAttempts = 8
+
+// reserve takes up to need slots from the shared state with one successful
+// compare-and-set. With no slot within the horizon it returns an empty grant
+// and when to try again.
+func (q *keyQueue) reserve(need int) (grant, int64, error) {
+	ctx, cancel := context.WithTimeout(q.l.ctx, opTimeout)
+	defer cancel()
+	for range maxAttempts {
+		c, err := q.current(ctx)
+		if err != nil {
+			return grant{}, 0, err
+		}
+		now := q.l.clk.now()
+		if !c.exists {
+			// A new (or lost) state starts one horizon ahead, after any slot
+			// still held against a lost one.
+			hz := horizon(interval(rate(q.limit, q.l.cfg.Headroom, 1)))
+			if _, err := q.write(ctx, c, state{TAT: now + hz}); err != nil {
+				return grant{}, 0, err
+			}
+			continue
+		}
+		iv := interval(rate(q.limit, q.l.cfg.Headroom, q.l.aimd.budget(c.st, now)))
+		g, tat, retryAt := reserve(c.st.TAT, now, iv, horizon(iv), min(need, batchCap(iv)))
+		if g.n == 0 {
+			return g, retryAt, nil
+		}
+		next := c.st
+		next.TAT = tat
+		ok, err := q.write(ctx, c, next)
+		if err != nil {
+			return grant{}, 0, err
+		}
+		if ok {
+			q.mu.Lock()
+			q.n.reservations++
+			q.n.slots += uint64(g.n)
+			q.mu.Unlock()
+			return g, 0, nil
+		}
+	}
+	// Heavy contention: try again at once, with fresh state.
+	return grant{}, q.l.clk.now(), nil
+}
+
+// cut applies a 429 to the shared state (at most one cut per hold fleet-wide).
+func (q *keyQueue) cut(ctx context.Context) {
+	q.mu.Lock()
+	q.n.throttled++
+	now := q.l.clk.now()
+	if q.cutting || (q.cache.known && q.cache.exists && q.cache.st.Cut != 0 && now-q.cache.st.Cut < int64(q.l.aimd.hold)) {
+		q.mu.Unlock()
+		return
+	}
+	q.cutting = true
+	q.mu.Unlock()
+	defer func() {
+		q.mu.Lock()
+		q.cutting = false
+		q.mu.Unlock()
+	}()
+	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	for range maxAttempts {
+		c, err := q.current(ctx)
+		if err != nil {
+			q.l.log.Warn("rate limit cut not applied", zap.Stringer("key", q.key), zap.Error(err))
+			return
+		}
+		now := q.l.clk.now()
+		st := c.st
+		if !c.exists {
+			st = state{TAT: now}
+		}
+		before := q.l.aimd.budget(st, now)
+		next, apply := q.l.aimd.throttle(st, now, q.limit)
+		if !apply {
+			return
+		}
+		ok, err := q.write(ctx, c, next)
+		if err != nil {
+			q.l.log.Warn("rate limit cut not applied", zap.Stringer("key", q.key), zap.Error(err))
+			return
+		}
+		if ok {
+			q.l.log.Info("rate limit budget cut after 429",
+				zap.Stringer("key", q.key),
+				zap.Float64("budget_before", before*q.limit),
+				zap.Float64("budget_after", q.l.aimd.budget(next, now)*q.limit),
+				zap.Duration("probe_back_in", time.Duration(next.K)))
+			return
+		}
+	}
+	q.l.log.Warn("rate limit cut not applied: too much contention", zap.Stringer("key", q.key))
+}

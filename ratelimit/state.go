@@ -1,0 +1,38 @@
+package ratelimit
+
+import (
+	"encoding/json"
+	"fmt"
+)
+
+// state is the shared pacing state of one key, the value of its entry in the
+// state bucket. All times are JetStream-server unix nanoseconds.
+type state struct {
+	// TAT is the theoretical arrival time: the earliest time the next slot
+	// may be reserved at.
+	TAT int64 `json:"tat"`
+	// Cut is when the budget was last cut after a 429 (0: never).
+	Cut int64 `json:"cut,omitempty"`
+	// WMax is the budget, as a fraction of the limit, when the 429 came.
+	WMax float64 `json:"wmax,omitempty"`
+	// K is how long the probe takes to climb back to WMax, in ns.
+	K int64 `json:"k,omitempty"`
+	// Cuts counts the cuts applied, fleet-wide.
+	Cuts uint64 `json:"cuts,omitempty"`
+}
+
+func (s state) encode() ([]byte, error) {
+	b, err := json.Marshal(s)
+	if err != nil {
+		return nil, fmt.Errorf("encode pacing state: %w", err)
+	}
+	return b, nil
+}
+
+func decodeState(b []byte) (state, error) {
+	var s state
+	if err := json.Unmarshal(b, &s); err != nil {
+		return state{}, fmt.Errorf("decode pacing state: %w", err)
+	}
+	return s, nil
+}
