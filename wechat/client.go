@@ -121,7 +121,8 @@ func New(cfg Config, merchants ...Merchant) (*Client, error) {
 		c.log = zap.NewNop()
 	}
 	var errs []error
-	for name, u := range map[string]string{"base_url": c.base, "backup_url": c.backup} {
+	for _, nu := range [][2]string{{"base_url", c.base}, {"backup_url", c.backup}} {
+		name, u := nu[0], nu[1]
 		if u == "" {
 			continue
 		}

@@ -49,7 +49,7 @@ func (m Merchant) check() error {
 		errs = append(errs, errors.New("WeChat Pay public key is missing"))
 	}
 	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("wechat: merchant %q: %w", m.MchID, err)
+		return fmt.Errorf("merchant %q: %w", m.MchID, err)
 	}
 	return nil
 }
@@ -91,7 +91,7 @@ func LoadMerchant(f MerchantFiles) (Merchant, error) {
 		return Merchant{}, fmt.Errorf("wechat: merchant %q: %w", f.MchID, err)
 	}
 	if err := m.check(); err != nil {
-		return Merchant{}, err
+		return Merchant{}, fmt.Errorf("wechat: %w", err)
 	}
 	return m, nil
 }
