@@ -1,0 +1,176 @@
+package sandbox_test
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/couponq/couponq/wechat"
+	"github.com/couponq/couponq/wechat/sandbox"
+	"github.com/stretchr/testify/require"
+	"go.yaml.in/yaml/v3"
+)
+
+// syncBuffer is a bytes.Buffer safe for one writer and concurrent readers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// snippet is the part of the printed configuration the test checks.
+type snippet struct {
+	WeChat struct {
+		Sandbox        bool   `yaml:"sandbox"`
+		SandboxKeysDir string `yaml:"sandbox_keys_dir"`
+		BaseURL        string `yaml:"base_url"`
+		BackupURL      string `yaml:"backup_url"`
+	} `yaml:"wechat"`
+	Merchants []struct {
+		MchID                  string `yaml:"mchid"`
+		CertSerialNo           string `yaml:"cert_serial_no"`
+		PrivateKeyFile         string `yaml:"private_key_file"`
+		WeChatPayPublicKeyID   string `yaml:"wechatpay_public_key_id"`
+		WeChatPayPublicKeyFile string `yaml:"wechatpay_public_key_file"`
+	} `yaml:"merchants"`
+}
+
+func TestRunCommand(t *testing.T) {
+	keysDir := filepath.Join(t.TempDir(), "keys")
+	// Reuse the shared keys' speed: the command generates one merchant only.
+	c, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout, stderr syncBuffer
+	code := make(chan int, 1)
+	go func() {
+		code <- sandbox.RunCommand(c, []string{"--addr", "127.0.0.1:0", "--backup-addr", "127.0.0.1:0",
+			"--keys", keysDir, "--limit", "product_coupon.update=7"}, &stdout, &stderr)
+	}()
+	require.Eventually(t, func() bool {
+		return strings.Contains(stdout.String(), "merchants:") && strings.HasSuffix(stdout.String(), "\n\n")
+	},
+		30*time.Second, 5*time.Millisecond, "stderr: %s", stderr.String())
+	out := stdout.String()
+	require.NotContains(t, out, "PRIVATE KEY")
+	require.Contains(t, out, "keys generated")
+	require.Contains(t, out, "product_coupon.update=7")
+
+	_, yamlPart, ok := strings.Cut(out, "(paste into config.yaml):\n")
+	require.True(t, ok)
+	var cfg snippet
+	require.NoError(t, yaml.Unmarshal([]byte(yamlPart), &cfg))
+	require.True(t, cfg.WeChat.Sandbox)
+	require.Equal(t, keysDir, cfg.WeChat.SandboxKeysDir)
+	require.Regexp(t, regexp.MustCompile(`^http://127\.0\.0\.1:\d+$`), cfg.WeChat.BaseURL)
+	require.Regexp(t, regexp.MustCompile(`^http://127\.0\.0\.1:\d+$`), cfg.WeChat.BackupURL)
+	require.Len(t, cfg.Merchants, 1)
+	m := cfg.Merchants[0]
+	require.Equal(t, sandbox.DefaultMchID, m.MchID)
+	require.Equal(t, filepath.Join(keysDir, sandbox.DefaultMchID, sandbox.MerchantKeyFile), m.PrivateKeyFile)
+
+	// A client configured from the snippet works against both listeners,
+	// which share one state.
+	merchant, err := wechat.LoadMerchant(wechat.MerchantFiles{MchID: m.MchID, CertSerialNo: m.CertSerialNo,
+		PrivateKeyFile: m.PrivateKeyFile, PublicKeyID: m.WeChatPayPublicKeyID, PublicKeyFile: m.WeChatPayPublicKeyFile})
+	require.NoError(t, err)
+	primary, err := wechat.New(wechat.Config{BaseURL: cfg.WeChat.BaseURL, BackupURL: wechat.NoBackup}, merchant)
+	require.NoError(t, err)
+	defer primary.Close()
+	backup, err := wechat.New(wechat.Config{BaseURL: cfg.WeChat.BackupURL, BackupURL: wechat.NoBackup}, merchant)
+	require.NoError(t, err)
+	defer backup.Close()
+	_, _, err = primary.UseBusifavorCoupon(ctx(t), m.MchID, busifavorUse("cmd", "CMD0001"))
+	require.NoError(t, err)
+	_, _, err = backup.UseBusifavorCoupon(ctx(t), m.MchID, busifavorUse("cmd", "CMD0002"))
+	apiError(t, err, http.StatusBadRequest, "RESOURCE_ALREADY_EXISTS")
+
+	admin := &sandbox.AdminClient{BaseURL: cfg.WeChat.BaseURL}
+	stats, err := admin.Stats(ctx(t))
+	require.NoError(t, err)
+	require.Equal(t, int64(2), stats[wechat.OpBusifavorUse].Requests)
+	limits, err := admin.Limits(ctx(t))
+	require.NoError(t, err)
+	require.Equal(t, 7, limits[wechat.OpProductCouponUpdate])
+
+	// A hung request does not hold up the shutdown.
+	require.NoError(t, admin.Inject(ctx(t), sandbox.Fault{Op: wechat.OpBusifavorUse, Kind: sandbox.Hang}))
+	hung := make(chan error, 1)
+	go func() {
+		_, _, err := primary.UseBusifavorCoupon(ctx(t), m.MchID, busifavorUse("cmd-hang", "CMD0003"))
+		hung <- err
+	}()
+	require.Eventually(t, func() bool {
+		s, err := admin.Stats(ctx(t))
+		return err == nil && s[wechat.OpBusifavorUse].Requests == 3
+	}, 10*time.Second, 5*time.Millisecond)
+
+	cancel()
+	require.Equal(t, 0, <-code, "stderr: %s", stderr.String())
+	require.Error(t, <-hung)
+	require.Contains(t, stdout.String(), "sandbox stopped")
+	require.NotContains(t, stderr.String(), "PRIVATE KEY")
+
+	// A second start reuses the keys.
+	var again syncBuffer
+	c2, cancel2 := context.WithCancel(context.Background())
+	code2 := make(chan int, 1)
+	go func() {
+		code2 <- sandbox.RunCommand(c2, []string{"--addr", "127.0.0.1:0", "--keys", keysDir}, &again, &stderr)
+	}()
+	require.Eventually(t, func() bool { return strings.Contains(again.String(), "merchants:") }, 30*time.Second, 5*time.Millisecond)
+	require.Contains(t, again.String(), "keys reused")
+	require.Contains(t, again.String(), m.CertSerialNo)
+	require.Contains(t, again.String(), `backup_url: "-"`)
+	cancel2()
+	require.Equal(t, 0, <-code2)
+}
+
+func TestRunCommandBadFlags(t *testing.T) {
+	for _, args := range [][]string{
+		{"--limit", "nope=3"},
+		{"--limit", "busifavor.use"},
+		{"--limit", "busifavor.use=fast"},
+		{"--mchid", "abc"},
+		{"--mchid", "1,,2"},
+		{"extra"},
+		{"--unknown"},
+	} {
+		var stdout, stderr syncBuffer
+		require.Equal(t, 2, sandbox.RunCommand(context.Background(), args, &stdout, &stderr), "%v", args)
+		require.NotEmpty(t, stderr.String())
+		require.Empty(t, stdout.String())
+	}
+	var stdout, stderr syncBuffer
+	require.Equal(t, 0, sandbox.RunCommand(context.Background(), []string{"--help"}, &stdout, &stderr))
+	require.Contains(t, stderr.String(), "-backup-addr")
+
+	// A port in use is a runtime failure.
+	srv := newServer(t, mustSandbox(t))
+	addr := strings.TrimPrefix(srv.URL, "http://")
+	require.Equal(t, 1, sandbox.RunCommand(context.Background(), []string{"--addr", addr, "--keys", filepath.Join(t.TempDir(), "k")}, &stdout, &stderr))
+	require.Contains(t, stderr.String(), "--addr")
+}
+
+func mustSandbox(t *testing.T) *sandbox.Sandbox {
+	keys, _ := merchants(t)
+	sb, err := sandbox.New(sandbox.Config{Merchants: keys})
+	require.NoError(t, err)
+	return sb
+}
