@@ -212,3 +212,24 @@ func TestPathParametersInBodyAreRejected(t *testing.T) {
 	require.Equal(t, http.StatusBadRequest, resp.StatusCode)
 	require.Equal(t, "PARAM_ERROR", readError(t, resp).Code)
 }
+
+// TestEscapedPathParameters: path parameters are matched and signed as sent
+// (escaped) and used unescaped.
+func TestEscapedPathParameters(t *testing.T) {
+	b := setup(t)
+	req := productUse("c?1/2", "PCUSE_3000")
+	req.OpenID = "o/+=x"
+	require.Contains(t, req.Path(), "%2F")
+	coupon, resp, err := b.client.UseProductCoupon(ctx(t), b.mchid(), req)
+	require.NoError(t, err, "%v", resp)
+	require.Equal(t, "c?1/2", coupon.CouponCode)
+}
+
+func TestWrongMethod(t *testing.T) {
+	b := setup(t)
+	resp, err := http.Get(b.srv.URL + "/v3/marketing/busifavor/coupons/use")
+	require.NoError(t, err)
+	require.Equal(t, http.StatusNotFound, resp.StatusCode)
+	require.NotEmpty(t, resp.Header.Get("Request-ID"))
+	require.Equal(t, "NOT_FOUND", readError(t, resp).Code)
+}

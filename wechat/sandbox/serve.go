@@ -26,13 +26,12 @@ func (s *Sandbox) routes() http.Handler {
 		})
 	}
 	s.adminRoutes(mux)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, &apiError{Status: http.StatusNotFound, Code: "NOT_FOUND",
+			Message: fmt.Sprintf("no API at %s %s", r.Method, r.URL.Path)})
+	})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Request-ID", s.nextRequestID())
-		if _, pattern := mux.Handler(r); pattern == "" {
-			writeError(w, &apiError{Status: http.StatusNotFound, Code: "NOT_FOUND",
-				Message: fmt.Sprintf("no API at %s %s", r.Method, r.URL.Path)})
-			return
-		}
 		mux.ServeHTTP(w, r)
 	})
 }
@@ -66,6 +65,7 @@ func (s *Sandbox) serveAPI(w http.ResponseWriter, r *http.Request, op wechat.Ope
 		return
 	}
 	if !s.traffic.allow(mchid, op) {
+		s.log.Debug("sandbox rate limited", zap.String("op", string(op)), zap.String("mchid", mchid))
 		status = writeError(w, &apiError{Status: http.StatusTooManyRequests, Code: op.RateLimitCode(),
 			Message: "请求超过接口频率限制，请稍后使用原参数重试"})
 		return

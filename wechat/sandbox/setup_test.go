@@ -86,7 +86,7 @@ type option func(*sandbox.Config, *wechat.Config)
 // noBackup makes the client report 5xx answers instead of failing over.
 func noBackup(_ *sandbox.Config, w *wechat.Config) { w.BackupURL = wechat.NoBackup }
 
-func setup(t *testing.T, opts ...option) *bundle {
+func setup(t testing.TB, opts ...option) *bundle {
 	t.Helper()
 	keys, clients := merchants(t)
 	b := &bundle{clock: newFakeClock(), keys: keys, clients: clients}
@@ -110,7 +110,7 @@ func setup(t *testing.T, opts ...option) *bundle {
 	return b
 }
 
-func ctx(t *testing.T) context.Context {
+func ctx(t testing.TB) context.Context {
 	c, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	t.Cleanup(cancel)
 	return c
