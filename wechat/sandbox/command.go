@@ -22,7 +22,10 @@ import (
 
 // Defaults of the sandbox command.
 const (
-	DefaultAddr    = "127.0.0.1:8090"
+	// DefaultAddr is where the command listens without --addr.
+	DefaultAddr = "127.0.0.1:8090"
+	// DefaultKeysDir is where the command keeps keys without --keys, one
+	// subdirectory per merchant (the worker's wechat.sandbox_keys_dir default).
 	DefaultKeysDir = "./data/sandbox-keys"
 	// shutdownTimeout bounds how long the command waits for requests in
 	// flight when it stops.

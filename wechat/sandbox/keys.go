@@ -35,9 +35,10 @@ const (
 	MerchantInfoFile = "sandbox_merchant.json"
 )
 
-// SandboxPrefix starts every generated certificate serial; generated public key
-// ids start with "PUB_KEY_ID_" + SandboxPrefix. Production code can refuse both.
-const SandboxPrefix = "SANDBOX"
+// Marker starts every certificate serial the sandbox generates; generated
+// public key ids start with "PUB_KEY_ID_" + Marker. Production code can
+// refuse both (wechat.Merchant.IsSandbox).
+const Marker = "SANDBOX"
 
 // merchantInfo is the JSON content of MerchantInfoFile.
 type merchantInfo struct {
