@@ -3,6 +3,7 @@ package wechat
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"strings"
@@ -11,6 +12,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 )
 
 // deadURL is a base URL where nothing listens.
@@ -355,4 +358,26 @@ func TestNewChecksConfig(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 8, c.http.Transport.(*http.Transport).MaxIdleConnsPerHost)
 	assert.True(t, errors.Is(c.http.CheckRedirect(nil, nil), http.ErrUseLastResponse))
+}
+
+func TestDoLogsFailoverAndUnverified(t *testing.T) {
+	core, logs := observer.New(zap.DebugLevel)
+	primary := newFake(t, func(seen) answer { return answer{status: 503, body: `{"code":"SYSTEM_ERROR"}`} })
+	backup := newFake(t, func(seen) answer { return answer{status: 200, body: `{}`, sign: signProbe} })
+	c := newTestClient(t, Config{BaseURL: primary.URL(), BackupURL: backup.URL(), Logger: zap.New(core)})
+	_, err := c.Do(context.Background(), "1900000001", docBusifavorUse())
+	var ue *UnverifiedError
+	require.ErrorAs(t, err, &ue)
+	entries := logs.AllUntimed()
+	require.Len(t, entries, 2, "one line per event")
+	assert.Equal(t, "wechat: failing over to backup host", entries[0].Message)
+	assert.Equal(t, zap.WarnLevel, entries[0].Level)
+	assert.Equal(t, "1002600620019090123143254435", entries[0].ContextMap()["request_no"])
+	assert.Equal(t, "wechat: answer not verified", entries[1].Message)
+	assert.Equal(t, zap.ErrorLevel, entries[1].Level)
+	assert.Contains(t, entries[1].ContextMap()["reason"], "probe signature")
+	d := sharedTestKeys().merchant.D.String()[:12]
+	for _, e := range entries {
+		assert.NotContains(t, fmt.Sprint(e.ContextMap()), d)
+	}
 }
