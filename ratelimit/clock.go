@@ -105,7 +105,6 @@ type serverClock struct {
 	mu  sync.Mutex
 	est *offsetEstimator
 	cur clockSample
-	ok  bool
 }
 
 func newServerClock(c Clock) *serverClock {
@@ -121,15 +120,8 @@ func (c *serverClock) add(t0, t1, ts int64) (reset bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	reset = c.est.add(newClockSample(t0, t1, ts))
-	c.cur, c.ok = c.est.best()
+	c.cur, _ = c.est.best()
 	return reset
-}
-
-// synced reports whether at least one sample was taken.
-func (c *serverClock) synced() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.ok
 }
 
 // now is the estimated server time in unix ns.

@@ -45,7 +45,7 @@ type stateCache struct {
 
 type counters struct {
 	waits, reservations, slots, conflicts, throttled, errors uint64
-	waitTotal, waitMax                                      time.Duration
+	waitTotal, waitMax                                       time.Duration
 }
 
 type waiter struct {
@@ -237,6 +237,7 @@ func (q *keyQueue) setErr(err error) {
 			zap.Stringer("key", q.key), zap.Error(err))
 	case err == nil && was != nil:
 		q.l.log.Info("rate limit state reachable again", zap.Stringer("key", q.key))
+		q.l.restartWatchers()
 	}
 }
 

@@ -30,10 +30,11 @@ type Limiter struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	mu     sync.Mutex
-	queues map[Key]*keyQueue
-	rng    *rand.Rand
-	closed bool
+	mu      sync.Mutex
+	queues  map[Key]*keyQueue
+	rng     *rand.Rand
+	closed  bool
+	rewatch chan struct{} // closed (and replaced) to restart the watchers
 
 	onSlot func(Key, int64) // tests: called with each slot granted, under the key's lock
 }
@@ -48,13 +49,14 @@ func New(ctx context.Context, js jetstream.JetStream, cfg Config) (*Limiter, err
 		return nil, fmt.Errorf("ratelimit: invalid config: %w", err)
 	}
 	l := &Limiter{
-		cfg:    cfg,
-		log:    cfg.Logger.With(zap.String("worker", cfg.WorkerID)),
-		clk:    newServerClock(cfg.Clock),
-		aimd:   defaultAIMD(),
-		roster: newRoster(),
-		queues: map[Key]*keyQueue{},
-		rng:    rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0x9e3779b97f4a7c15)),
+		cfg:     cfg,
+		log:     cfg.Logger.With(zap.String("worker", cfg.WorkerID)),
+		clk:     newServerClock(cfg.Clock),
+		aimd:    defaultAIMD(),
+		roster:  newRoster(),
+		queues:  map[Key]*keyQueue{},
+		rewatch: make(chan struct{}),
+		rng:     rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0x9e3779b97f4a7c15)),
 	}
 	l.ctx, l.cancel = context.WithCancel(context.Background())
 	ok := false
@@ -128,6 +130,7 @@ func (l *Limiter) Run(ctx context.Context) error {
 		case err == nil && failing:
 			failing = false
 			l.log.Info("heartbeat works again")
+			l.restartWatchers()
 		}
 		if !l.sleepCtx(ctx, every) {
 			return nil
@@ -260,6 +263,7 @@ func (l *Limiter) watch(b *bucket, apply func(jetstream.KeyValueEntry)) {
 	for l.ctx.Err() == nil {
 		w, err := b.handle().WatchAll(l.ctx)
 		if err != nil {
+			l.log.Debug("watch KV bucket", zap.String("bucket", b.cfg.Bucket), zap.Error(err))
 			fails++
 			b.repair(l.ctx, err)
 			if !l.sleep(failBackoff(fails)) {
@@ -268,7 +272,8 @@ func (l *Limiter) watch(b *bucket, apply func(jetstream.KeyValueEntry)) {
 			continue
 		}
 		fails = 0
-		l.drain(w, apply)
+		l.drain(w, apply, l.rewatchSignal())
+		l.log.Debug("KV watcher ended", zap.String("bucket", b.cfg.Bucket))
 		if err := w.Stop(); err != nil && l.ctx.Err() == nil {
 			l.log.Debug("stop KV watcher", zap.String("bucket", b.cfg.Bucket), zap.Error(err))
 		}
@@ -278,9 +283,11 @@ func (l *Limiter) watch(b *bucket, apply func(jetstream.KeyValueEntry)) {
 	}
 }
 
-func (l *Limiter) drain(w jetstream.KeyWatcher, apply func(jetstream.KeyValueEntry)) {
+func (l *Limiter) drain(w jetstream.KeyWatcher, apply func(jetstream.KeyValueEntry), rewatch <-chan struct{}) {
 	for {
 		select {
+		case <-rewatch:
+			return
 		case e, ok := <-w.Updates():
 			if !ok {
 				return
@@ -292,6 +299,23 @@ func (l *Limiter) drain(w jetstream.KeyWatcher, apply func(jetstream.KeyValueEnt
 			return
 		}
 	}
+}
+
+// rewatchSignal returns the channel that is closed at the next restartWatchers.
+func (l *Limiter) rewatchSignal() <-chan struct{} {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.rewatch
+}
+
+// restartWatchers makes the KV watchers start over. Called when NATS works
+// again after failures: a watcher may have silently lost its consumer (say,
+// its memory-storage bucket was re-created by a restarted server).
+func (l *Limiter) restartWatchers() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	close(l.rewatch)
+	l.rewatch = make(chan struct{})
 }
 
 // sleep waits d on the local clock; false when the Limiter closed first.

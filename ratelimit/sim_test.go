@@ -279,7 +279,7 @@ func TestSimulatedFeedbackFindsLowerRealLimit(t *testing.T) {
 func TestSimulatedJoinLeaveCrash(t *testing.T) {
 	const limit = 500
 	a := &simWorker{lanes: 64}
-	b := &simWorker{lanes: 64, skew: ms / 2, join: 10 * sec, leave: 20 * sec}           // leaves cleanly
+	b := &simWorker{lanes: 64, skew: ms / 2, join: 10 * sec, leave: 20 * sec}               // leaves cleanly
 	c := &simWorker{lanes: 64, skew: -ms / 2, join: 30 * sec, leave: 40 * sec, crash: true} // crashes
 	r := simulate(t, simConfig{
 		limit: limit, realLimit: limit, headroom: DefaultHeadroom,
