@@ -177,7 +177,7 @@ func (l *Limiter) Wait(ctx context.Context, key Key) (time.Duration, error) {
 }
 
 // Throttled tells the limiter that the API answered 429 for key. It cuts the
-// key's budget for the whole fleet at once (×0.8, at most once per second
+// key's budget for the whole fleet at once (×0.85, at most once per second
 // however many workers report the same burst), after which the budget probes
 // back up to the configured limit. It blocks for at most one NATS round trip
 // or two and logs instead of failing: the next 429 will try again.
