@@ -402,3 +402,61 @@ func restart(t *testing.T, clientURL string) {
 	require.NoError(t, err)
 	t.Cleanup(srv.Shutdown)
 }
+
+// A caller that gives up hands its reserved slot to the next caller in line
+// instead of wasting it.
+func TestGivingUpPassesTheSlotOn(t *testing.T) {
+	b := setup(t)
+	fc := newFakeClock()
+	l := b.limiter(t, "w1", func(c *Config) {
+		c.Clock = fc
+		c.Limits = map[string]float64{"product_coupon.update": 0.1} // one per ~10 s
+	})
+	var mu sync.Mutex
+	var granted []int64
+	l.onSlot = func(_ Key, slot int64) {
+		mu.Lock()
+		defer mu.Unlock()
+		granted = append(granted, slot)
+	}
+	key := Key{MchID: "1900000001", Type: "product_coupon.update"}
+	ctxA, cancelA := context.WithCancel(b.ctx)
+	errA := make(chan error, 1)
+	go func() {
+		_, err := l.Wait(ctxA, key)
+		errA <- err
+	}()
+	// A holds the first slot (one horizon = 2 intervals ahead) before B comes.
+	require.Eventually(t, func() bool {
+		ks, ok := statsFor(l, key)
+		return ok && ks.Slots == 1 && fc.Pending() == 1 // A's sleep until its slot
+	}, 10*time.Second, time.Millisecond)
+	first := l.clk.now() + horizon(interval(rate(0.1, DefaultHeadroom, 1)))
+	errB := make(chan error, 1)
+	go func() {
+		_, err := l.Wait(b.ctx, key)
+		errB <- err
+	}()
+	require.Eventually(t, func() bool {
+		ks, _ := statsFor(l, key)
+		return ks.Waiting == 2
+	}, 10*time.Second, time.Millisecond)
+
+	cancelA()
+	require.ErrorIs(t, <-errA, context.Canceled)
+	// Step through the timers (the driver's retry for B, then B's sleep).
+	for len(errB) == 0 {
+		require.Eventually(t, func() bool { return len(errB) > 0 || fc.Pending() > 0 },
+			10*time.Second, time.Millisecond)
+		if d, ok := fc.NextIn(); ok && len(errB) == 0 {
+			fc.Advance(d)
+		}
+	}
+	require.NoError(t, <-errB)
+	ks, _ := statsFor(l, key)
+	require.Equal(t, uint64(1), ks.Slots, "B used A's slot; nothing new was reserved")
+	mu.Lock()
+	defer mu.Unlock()
+	require.Len(t, granted, 1)
+	require.InDelta(t, float64(first), float64(granted[0]), float64(ms), "A's slot, at the state's start")
+}
