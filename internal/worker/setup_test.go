@@ -86,15 +86,16 @@ func testConfig(id string) worker.Config {
 type running struct {
 	w      *worker.Worker
 	cancel context.CancelFunc
-	done   chan error
+	done   chan struct{} // closed when Run returned; err is then set
+	err    error
 }
 
 func (r *running) stop(t *testing.T) {
 	t.Helper()
 	r.cancel()
 	select {
-	case err := <-r.done:
-		require.NoError(t, err)
+	case <-r.done:
+		require.NoError(t, r.err)
 	case <-time.After(30 * time.Second):
 		t.Fatal("worker did not stop")
 	}
@@ -112,8 +113,11 @@ func (b *bundle) start(cfg worker.Config, api worker.Caller) *running {
 	w, err := worker.New(cfg, js, api, nil, zaptest.NewLogger(b.t))
 	require.NoError(b.t, err)
 	ctx, cancel := context.WithCancel(b.ctx)
-	r := &running{w: w, cancel: cancel, done: make(chan error, 1)}
-	go func() { r.done <- w.Run(ctx) }()
+	r := &running{w: w, cancel: cancel, done: make(chan struct{})}
+	go func() {
+		r.err = w.Run(ctx)
+		close(r.done)
+	}()
 	b.t.Cleanup(func() {
 		cancel()
 		<-r.done
