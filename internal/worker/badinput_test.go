@@ -25,7 +25,7 @@ func TestBadInputBecomesInvalidJobAndDeadLetter(t *testing.T) {
 		{name: "no msg id, malformed", subject: "couponq.jobs.busifavor.use",
 			data: `not json`, wantID: "seq-", wantInMsg: "not a valid job object"},
 		{name: "missing field", subject: "couponq.jobs.busifavor.use", msgID: "busifavor.use/BAD-3",
-			data: `{"request":{"coupon_code":"C","use_time":"2026-01-02T03:04:05+08:00","use_request_no":"BAD-3"}}`,
+			data:   `{"request":{"coupon_code":"C","use_time":"2026-01-02T03:04:05+08:00","use_request_no":"BAD-3"}}`,
 			wantID: "BAD-3", wantInMsg: "appid"},
 		{name: "id disagrees with request number", subject: "couponq.jobs.product_coupon.update", msgID: "product_coupon.update/OTHER-ID",
 			data:   `{"id":"OTHER-ID","request":{"product_coupon_id":"1000000013","out_request_no":"PCUPD-BAD4","brand_id":"120344","display_info":{"name":"好名字呀","image_url":"https://a/b","background_url":"https://a/c"}}}`,
