@@ -1,0 +1,65 @@
+package cli
+
+import (
+	"fmt"
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"go.uber.org/zap"
+
+	"github.com/couponq/couponq/internal/config"
+	"github.com/couponq/couponq/internal/embedded"
+)
+
+// connectNATS connects to url with the configured credentials. Reconnects
+// forever: a worker that loses NATS stops pulling and sending (the limiter
+// cannot grant budget) until it is back.
+func connectNATS(cfg config.NATS, url, name string, log *zap.Logger) (*nats.Conn, error) {
+	opts := []nats.Option{
+		nats.Name(name),
+		nats.Timeout(5 * time.Second),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(time.Second),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			if err != nil {
+				log.Warn("disconnected from NATS", zap.Error(err))
+			}
+		}),
+		nats.ReconnectHandler(func(nc *nats.Conn) {
+			log.Info("reconnected to NATS", zap.String("server", nc.ConnectedUrlRedacted()))
+		}),
+	}
+	if cfg.CredsFile != "" {
+		opts = append(opts, nats.UserCredentials(cfg.CredsFile))
+	}
+	if cfg.User != "" {
+		opts = append(opts, nats.UserInfo(cfg.User, cfg.Password))
+	}
+	if cfg.Token != "" {
+		opts = append(opts, nats.Token(cfg.Token))
+	}
+	nc, err := nats.Connect(url, opts...)
+	if err != nil {
+		// nats errors do not echo credentials; the URL is redacted by config.
+		return nil, fmt.Errorf("connect to NATS: %w", err)
+	}
+	return nc, nil
+}
+
+// startEmbedded runs the embedded JetStream server described by cfg.
+func startEmbedded(cfg config.NATS) (*embedded.Server, error) {
+	host, portStr, err := net.SplitHostPort(cfg.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("nats.listen %q: %w", cfg.Listen, err)
+	}
+	port, err := strconv.Atoi(portStr)
+	if err != nil {
+		return nil, fmt.Errorf("nats.listen %q: port: %w", cfg.Listen, err)
+	}
+	if port == 0 {
+		port = -1
+	}
+	return embedded.Start(embedded.Options{StoreDir: cfg.StoreDir, Host: host, Port: port, NoSync: cfg.NoSync})
+}
