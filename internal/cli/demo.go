@@ -78,10 +78,12 @@ func feedDemo(ctx context.Context, rt *runtime, out io.Writer) int {
 	rt.sandbox.Inject(sandbox.Fault{Op: wechat.OpProductCouponUpdate, Kind: sandbox.FailBeforeEffect, Count: 2})
 	fmt.Fprintf(out, "\ncouponq demo: embedded JetStream + WeChat Pay sandbox; publishing %d sample jobs from examples/sample-jobs.jsonl\n\n", len(samples))
 	producer := jobs.NewProducer(rt.js, jobs.ProducerConfig{})
-	start := time.Now()
 	var want []string
-	seen := map[string]bool{}
+	results := map[string]*jobs.Result{}
+	// One job at a time, each awaited: two redemptions of one coupon race
+	// otherwise, and the demo tells a story in order.
 	for _, s := range samples {
+		start := time.Now()
 		pub, err := producer.Publish(ctx, s.Type, s.Job)
 		var msgID string
 		var bad *jobs.InvalidJobError
@@ -99,19 +101,18 @@ func feedDemo(ctx context.Context, rt *runtime, out io.Writer) int {
 			msgID = pub.MsgID
 			if pub.Duplicate {
 				fmt.Fprintf(out, "  %s published again: JetStream dropped the duplicate (one job, one result)\n", pub.MsgID)
+				continue
 			}
 		}
-		if !seen[msgID] {
-			seen[msgID] = true
-			want = append(want, msgID)
+		actx, cancel := context.WithTimeout(ctx, time.Minute)
+		got, err := jobs.AwaitResults(actx, rt.js, []string{msgID}, start.Add(-time.Second), nil)
+		cancel()
+		if err != nil {
+			fmt.Fprintln(out, "demo:", err)
+			return 1
 		}
-	}
-	actx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
-	results, err := jobs.AwaitResults(actx, rt.js, want, start.Add(-time.Second), nil)
-	if err != nil {
-		fmt.Fprintln(out, "demo:", err)
-		return 1
+		want = append(want, msgID)
+		results[msgID] = got[msgID]
 	}
 	printResults(out, want, results)
 	dlq := 0

@@ -33,7 +33,6 @@ type runtime struct {
 	nc      *nats.Conn
 	js      jetstream.JetStream
 	sandbox *sandbox.Sandbox
-	httpSrv []*http.Server
 	limiter *ratelimit.Limiter
 	client  *wechat.Client
 	worker  *worker.Worker

@@ -26,7 +26,7 @@ func Parse(data []byte, name string) (*Config, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&c); err != nil && !errors.Is(err, errEOF()) {
-		return nil, fmt.Errorf("config %s: %w", name, err)
+		return nil, fmt.Errorf("config %s: %s", name, nameKeys(data, err.Error()))
 	}
 	c.applyEnv(os.LookupEnv)
 	c.applyDefaults()
