@@ -14,9 +14,12 @@ import (
 // opTimeout bounds every single NATS operation of the limiter.
 const opTimeout = 2 * time.Second
 
-// stateTTL is how long an untouched key's pacing state is kept. A key created
-// again starts one horizon in the future, so nothing is lost by expiry.
-const stateTTL = time.Hour
+// stateTTL is how long an untouched key's pacing state is kept: forever (0).
+// A key created again starts one horizon (250 ms) in the future, which is
+// right after a real loss but would delay the first redemption of a quiet
+// merchant after every expiry; an old tat costs nothing (start = max(tat,
+// now)), and there are only merchants × 4 keys.
+const stateTTL = 0
 
 // bucket is a KV bucket that is created (or updated) idempotently and created
 // again when it disappears, e.g. when a memory-storage bucket's server
