@@ -67,6 +67,11 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger, ready func(
 			log.Error("rate limiter stopped", zap.Error(err))
 		}
 	}()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		logLimiterStats(lctx, rt.limiter, log.Named("ratelimit"))
+	}()
 	if ready != nil {
 		go ready(rt)
 	}
