@@ -236,11 +236,22 @@ func workerConfig(cfg *config.Config) worker.Config {
 	}
 }
 
+// maxBudgetWait bounds one wait for rate-limit budget. In a healthy fleet a
+// wait lasts about (jobs held fleet-wide for the key) / limit; past this the
+// shared pacing state is unreachable, and the job is handed back rather than
+// held delivered-but-unacknowledged.
+const maxBudgetWait = 2 * time.Minute
+
 // limiterPacer asks the fleet-wide limiter before every HTTP attempt.
 type limiterPacer struct{ l *ratelimit.Limiter }
 
 func (p limiterPacer) Wait(ctx context.Context, mchid string, op wechat.Operation) error {
-	_, err := p.l.Wait(ctx, ratelimit.Key{MchID: mchid, Type: string(op)})
+	wctx, cancel := context.WithTimeout(ctx, maxBudgetWait)
+	defer cancel()
+	_, err := p.l.Wait(wctx, ratelimit.Key{MchID: mchid, Type: string(op)})
+	if err != nil && ctx.Err() == nil {
+		return fmt.Errorf("%w: %w", worker.ErrNoBudget, err)
+	}
 	return err
 }
 

@@ -83,6 +83,11 @@ func (w *Worker) process(ctx context.Context, d *delivery) outcome {
 			return outcome{act: actHandBack, why: "shutdown deadline cancelled the call: " + err.Error()}
 		}
 		switch {
+		case errors.Is(err, ErrNoBudget):
+			if w.now().Sub(d.enqueuedAt) > w.cfg.MaxElapsed {
+				return w.fail(d, resp, jobs.CodeRetriesExhausted, "no rate-limit budget until retry.max_elapsed passed: "+err.Error(), true)
+			}
+			return outcome{act: actRetry, delay: w.cfg.MaxBackoff, why: err.Error()}
 		case errors.Is(err, wechat.ErrUnknownMerchant):
 			return w.fail(d, resp, jobs.CodeInvalidJob, err.Error(), false)
 		case wechat.Classify(err) == wechat.ClassRateLimited:

@@ -27,6 +27,11 @@ type Caller interface {
 	Merchants() []string
 }
 
+// ErrNoBudget is wrapped by a Caller's error when no rate-limit budget could
+// be had in time (the fleet's shared pacing state is unreachable). The job is
+// handed back for later; nothing was sent.
+var ErrNoBudget = errors.New("no rate-limit budget")
+
 // Throttler is told about every 429 so the fleet-wide budget slows down;
 // *ratelimit.Limiter implements it (through an adapter). May be nil.
 type Throttler interface {
