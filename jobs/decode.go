@@ -62,7 +62,7 @@ func Decode(t Type, data []byte) (*Decoded, error) {
 	}
 	req, err := wechat.DecodeRequest(t, job.Request)
 	if err != nil {
-		return nil, &InvalidJobError{Field: "request", Reason: err.Error(), Err: err}
+		return nil, requestDecodeProblem(err)
 	}
 	if err := req.Validate(); err != nil {
 		return nil, validationProblems(err)
@@ -90,6 +90,20 @@ func reconcileID(job *Job, req wechat.Request) error {
 		return &InvalidJobError{Field: "id", Reason: fmt.Sprintf("%q disagrees with the request number %q; omit id or make them equal", job.ID, no)}
 	}
 	return nil
+}
+
+// requestDecodeProblem names the request field that did not decode
+// ("request.display_info.name"), or "request" for the object itself.
+func requestDecodeProblem(err error) error {
+	var de *wechat.DecodeError
+	if errors.As(err, &de) {
+		field := "request"
+		if de.Field != "" {
+			field += "." + de.Field
+		}
+		return &InvalidJobError{Field: field, Reason: de.Problem, Err: err}
+	}
+	return &InvalidJobError{Field: "request", Reason: err.Error(), Err: err}
 }
 
 // validationProblems turns the wechat package's field-rule violations into

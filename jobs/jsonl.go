@@ -50,6 +50,9 @@ func ParseTypedJob(b []byte, defaultType Type) (TypedJob, error) {
 	if err := dec.Decode(&tj); err != nil {
 		return tj, &InvalidJobError{Reason: "not a job object: " + jsonProblem(err), Err: err}
 	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return tj, &InvalidJobError{Reason: "trailing data after the job object (one job per line)"}
+	}
 	if tj.Type == "" {
 		tj.Type = defaultType
 	}

@@ -61,6 +61,9 @@ func fillUseTime(raw json.RawMessage, eventTime time.Time) (json.RawMessage, err
 	if err := json.Unmarshal(raw, &fields); err != nil {
 		return nil, &InvalidJobError{Field: "request", Reason: "must be a JSON object: " + jsonProblem(err), Err: err}
 	}
+	if fields == nil {
+		return raw, nil // JSON null: Decode reports the missing request
+	}
 	if v, ok := fields["use_time"]; ok && string(v) != `""` && string(v) != "null" {
 		return raw, nil
 	}

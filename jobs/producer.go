@@ -123,8 +123,8 @@ func (p *Producer) PublishPrepared(ctx context.Context, prep *Prepared) (*Publis
 }
 
 // IsTransientPublishError reports whether republishing the same message may
-// succeed: lost connections, timeouts and a stream that has no responders
-// yet (not created, or electing a leader). JetStream API errors such as a
+// succeed: lost connections (including a full reconnect buffer), timeouts
+// and a stream that has no responders yet (not created, or electing a leader). JetStream API errors such as a
 // full stream are final.
 func IsTransientPublishError(err error) bool {
 	var apiErr *jetstream.APIError
@@ -137,5 +137,6 @@ func IsTransientPublishError(err error) bool {
 		errors.Is(err, jetstream.ErrNoStreamResponse) ||
 		errors.Is(err, nats.ErrConnectionReconnecting) ||
 		errors.Is(err, nats.ErrDisconnected) ||
+		errors.Is(err, nats.ErrReconnectBufExceeded) ||
 		errors.Is(err, nats.ErrConnectionDraining)
 }
