@@ -124,8 +124,8 @@ func (p *Producer) PublishPrepared(ctx context.Context, prep *Prepared) (*Publis
 
 // IsTransientPublishError reports whether republishing the same message may
 // succeed: lost connections (including a full reconnect buffer), timeouts
-// and a stream that has no responders yet (not created, or electing a leader). JetStream API errors such as a
-// full stream are final.
+// and a stream that has no responders yet (not created, or electing a
+// leader). JetStream API errors such as a full stream are final.
 func IsTransientPublishError(err error) bool {
 	var apiErr *jetstream.APIError
 	if errors.As(err, &apiErr) {
