@@ -240,7 +240,8 @@ func sortedKeys[V any](m map[string]V) []string {
 func redactURL(u string) string {
 	parsed, err := url.Parse(strings.TrimSpace(u))
 	if err != nil || parsed.User == nil {
-		if i := strings.Index(u, "@"); i >= 0 {
+		// The last '@' ends the userinfo: a password may contain '@'.
+		if i := strings.LastIndex(u, "@"); i >= 0 {
 			return "<redacted>@" + u[i+1:]
 		}
 		return u
