@@ -1,0 +1,283 @@
+package fleet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/couponq/couponq/internal/worker"
+	"github.com/couponq/couponq/jobs"
+	"github.com/couponq/couponq/ratelimit"
+	"github.com/couponq/couponq/wechat"
+	"github.com/couponq/couponq/wechat/sandbox"
+)
+
+// mchid is the one merchant account of the benchmark.
+const mchid = sandbox.DefaultMchID
+
+const (
+	startTimeout = 30 * time.Second
+	// workerShutdown is the workers' worker.shutdown_timeout; they get this
+	// plus stopGrace after SIGTERM before they are killed.
+	workerShutdown = 5 * time.Second
+	stopGrace      = 5 * time.Second
+)
+
+// clusterConfig says how to start one row's processes.
+type clusterConfig struct {
+	// configured are the workers' limits; real the sandbox's (0: unlimited).
+	configured, real map[wechat.Operation]int
+	syncAlways       bool
+}
+
+// cluster is one row's processes: a nats-server, the sandbox and the
+// workers, with a NATS connection and a sandbox admin client for the
+// benchmark itself. Every row gets a fresh one in its own directory.
+type cluster struct {
+	dir        string
+	g          *group
+	bins       binaries
+	cfg        clusterConfig
+	natsURL    string
+	nats       *process
+	sandboxURL string
+	sandbox    *process
+	keysDir    string
+	nc         *nats.Conn
+	js         jetstream.JetStream
+	admin      *sandbox.AdminClient
+	workers    []*process
+	workerIDs  []string
+}
+
+// startCluster starts nats-server and the sandbox in dir and waits until
+// both answer; the streams are created so jobs can be enqueued before any
+// worker runs.
+func startCluster(ctx context.Context, g *group, bins binaries, dir string, cfg clusterConfig) (*cluster, error) {
+	c := &cluster{dir: dir, g: g, bins: bins, cfg: cfg, keysDir: filepath.Join(dir, "sandbox-keys")}
+	if err := c.startNATS(ctx); err != nil {
+		return c, err
+	}
+	if err := c.startSandbox(ctx); err != nil {
+		return c, err
+	}
+	if err := worker.EnsureStreams(ctx, c.js, worker.StreamsConfig{}); err != nil {
+		return c, fmt.Errorf("create streams: %w", err)
+	}
+	return c, nil
+}
+
+func (c *cluster) startNATS(ctx context.Context) error {
+	port, err := freePort()
+	if err != nil {
+		return err
+	}
+	store := filepath.Join(c.dir, "jetstream")
+	args := []string{"-js", "-sd", store, "-a", "127.0.0.1", "-p", strconv.Itoa(port)}
+	if c.cfg.syncAlways {
+		conf := filepath.Join(c.dir, "nats-server.conf")
+		text := fmt.Sprintf("listen: \"127.0.0.1:%d\"\njetstream {\n  store_dir: %q\n  sync_interval: always\n}\n", port, store)
+		if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
+			return fmt.Errorf("nats-server config: %w", err)
+		}
+		args = []string{"-c", conf}
+	}
+	if c.nats, err = c.g.start("nats-server", c.dir, filepath.Join(c.dir, "nats-server.log"), c.bins.natsServer, args...); err != nil {
+		return err
+	}
+	c.natsURL = fmt.Sprintf("nats://127.0.0.1:%d", port)
+	err = poll(ctx, c.nats, "nats-server to accept connections", func() error {
+		nc, err := nats.Connect(c.natsURL, nats.Timeout(time.Second), nats.Name("couponq-bench"))
+		if err != nil {
+			return err
+		}
+		c.nc = nc
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if c.js, err = jetstream.New(c.nc); err != nil {
+		return fmt.Errorf("jetstream: %w", err)
+	}
+	if _, err := c.js.AccountInfo(ctx); err != nil {
+		return fmt.Errorf("nats-server has no JetStream (log %s): %w", c.nats.logPath, err)
+	}
+	return nil
+}
+
+func (c *cluster) startSandbox(ctx context.Context) error {
+	port, err := freePort()
+	if err != nil {
+		return err
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	args := []string{"--addr", addr, "--keys", c.keysDir, "--mchid", mchid, "--log-level", "warn"}
+	for _, op := range wechat.Operations() {
+		if n, ok := c.cfg.real[op]; ok {
+			args = append(args, "--limit", fmt.Sprintf("%s=%d", op, n))
+		}
+	}
+	if c.sandbox, err = c.g.start("sandbox", c.dir, filepath.Join(c.dir, "sandbox.log"), c.bins.sandbox, args...); err != nil {
+		return err
+	}
+	c.sandboxURL = "http://" + addr
+	c.admin = &sandbox.AdminClient{BaseURL: c.sandboxURL}
+	return poll(ctx, c.sandbox, "the sandbox to answer", func() error {
+		_, err := c.admin.Limits(ctx)
+		return err
+	})
+}
+
+// startWorkers starts n worker processes, each with its own config file,
+// and waits until every one heartbeats in the limiter's members bucket.
+func (c *cluster) startWorkers(ctx context.Context, n int) error {
+	for i := 1; i <= n; i++ {
+		id := fmt.Sprintf("bench-w%d", i)
+		conf := filepath.Join(c.dir, id+".yaml")
+		if err := os.WriteFile(conf, c.workerConfig(id), 0o600); err != nil {
+			return fmt.Errorf("worker config: %w", err)
+		}
+		p, err := c.g.start(id, c.dir, filepath.Join(c.dir, id+".log"), c.bins.worker, "--config", conf)
+		if err != nil {
+			return err
+		}
+		c.workers = append(c.workers, p)
+		c.workerIDs = append(c.workerIDs, id)
+	}
+	return c.waitHeartbeats(ctx)
+}
+
+// workerConfig is one worker's YAML: the benchmark's NATS and external
+// sandbox, the configured limits, everything else default.
+func (c *cluster) workerConfig(id string) []byte {
+	limits := map[string]int{}
+	for op, n := range c.cfg.configured {
+		limits[string(op)] = n
+	}
+	doc := map[string]any{
+		"worker": map[string]any{"id": id, "shutdown_timeout": workerShutdown.String()},
+		"nats":   map[string]any{"url": c.natsURL},
+		"wechat": map[string]any{
+			"sandbox":          true,
+			"sandbox_keys_dir": c.keysDir,
+			"base_url":         c.sandboxURL,
+			"backup_url":       wechat.NoBackup,
+		},
+		"merchants": []map[string]string{{"mchid": mchid}},
+		"limits":    limits,
+		"log":       map[string]string{"level": "warn", "format": "json"},
+	}
+	b, err := yaml.Marshal(doc)
+	if err != nil {
+		panic(fmt.Sprintf("encode worker config: %v", err)) // plain maps always encode
+	}
+	return b
+}
+
+// waitHeartbeats waits until every worker has put its heartbeat.
+func (c *cluster) waitHeartbeats(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, startTimeout)
+	defer cancel()
+	for {
+		for _, p := range c.workers {
+			if err := p.exitError(); err != nil {
+				return err
+			}
+		}
+		seen := map[string]bool{}
+		if kv, err := c.js.KeyValue(ctx, ratelimit.DefaultMembersBucket); err == nil {
+			if keys, err := kv.ListKeys(ctx); err == nil {
+				for k := range keys.Keys() {
+					seen[k] = true
+				}
+			}
+		}
+		missing := 0
+		for _, id := range c.workerIDs {
+			if !seen[id] {
+				missing++
+			}
+		}
+		if missing == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%d of %d workers did not heartbeat within %s (logs in %s): %w", missing, len(c.workerIDs), startTimeout, c.dir, ctx.Err())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// pending returns how many jobs of type t wait in the stream, unfetched.
+func (c *cluster) pending(ctx context.Context, t jobs.Type) (uint64, error) {
+	cons, err := c.js.Consumer(ctx, jobs.JobsStream, worker.ConsumerName(t))
+	if err != nil {
+		return 0, fmt.Errorf("consumer of %s: %w", t, err)
+	}
+	info, err := cons.Info(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("consumer of %s: %w", t, err)
+	}
+	return info.NumPending, nil
+}
+
+// stop stops the workers (SIGTERM: they finish or hand back in-flight jobs),
+// then the sandbox and nats-server. It returns the workers that had to be
+// killed.
+func (c *cluster) stop() (killed []string) {
+	done := make(chan string, len(c.workers))
+	for _, p := range c.workers {
+		go func() {
+			if p.stop(workerShutdown + stopGrace) {
+				done <- p.name
+				return
+			}
+			done <- ""
+		}()
+	}
+	for range c.workers {
+		if name := <-done; name != "" {
+			killed = append(killed, name)
+		}
+	}
+	if c.nc != nil {
+		c.nc.Close()
+	}
+	for _, p := range []*process{c.sandbox, c.nats} {
+		if p != nil {
+			p.stop(stopGrace)
+		}
+	}
+	c.g.forget(append(c.workers, c.sandbox, c.nats)...)
+	return killed
+}
+
+// poll calls try until it succeeds, p exits, or startTimeout passes.
+func poll(ctx context.Context, p *process, what string, try func() error) error {
+	ctx, cancel := context.WithTimeout(ctx, startTimeout)
+	defer cancel()
+	for {
+		err := try()
+		if err == nil {
+			return nil
+		}
+		if perr := p.exitError(); perr != nil {
+			return perr
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for %s (log %s): %w", what, p.logPath, errors.Join(err, ctx.Err()))
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}

@@ -1,0 +1,164 @@
+package fleet
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"sort"
+	"strings"
+	"time"
+)
+
+// reportHeader is what the run was: command, date, machine, setup.
+type reportHeader struct {
+	command string
+	date    time.Time
+	machine string
+	opts    Options
+}
+
+// writeReport prints the Markdown report: header, the main table, CPU per
+// row and notes.
+func writeReport(w io.Writer, h reportHeader, results []rowResult) {
+	fsync := "nats-server default (fsync every 2 min)"
+	if h.opts.NATSSyncAlways {
+		fsync = "sync_interval: always (fsync before every ack)"
+	}
+	fmt.Fprintf(w, "## couponq fleet rate-limit benchmark\n\n")
+	fmt.Fprintf(w, "- command: `%s`\n", h.command)
+	fmt.Fprintf(w, "- date: %s\n", h.date.UTC().Format("2006-01-02 15:04 UTC"))
+	fmt.Fprintf(w, "- machine: %s\n", h.machine)
+	fmt.Fprintf(w, "- per row, fresh processes on this machine: nats-server (JetStream file storage, %s), "+
+		"the sandbox (cmd/sandbox) enforcing the real limit per sliding second, N × cmd/worker with default lanes "+
+		"and headroom; the benchmark publishes the backlog with jobs.Batch before the workers start\n", fsync)
+	fmt.Fprintf(w, "- measured at the sandbox after a warmup (settling time for degraded rows) that starts with the first result; "+
+		"redemptions: one busifavor.use job every %s through the queue during the window, enqueue→result; "+
+		"API: a signed busifavor.use straight to the sandbox, interleaved\n\n", h.opts.RedeemEvery)
+	writeTable(w, results)
+	fmt.Fprintln(w)
+	writeCPUTable(w, results)
+	writeNotes(w, results)
+}
+
+func writeTable(w io.Writer, results []rowResult) {
+	fmt.Fprintln(w, "| job type | workers | configured /s | real limit /s | max in any 1 s | achieved /s | utilization | of configured | 429s | redemption p50 | p99 | API p50 | p99 |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+	for i := range results {
+		r := &results[i]
+		if r.err != nil && r.window == 0 {
+			fmt.Fprintf(w, "| %s | %d | %d | %s | failed: see note %d | | | | | | | | |\n", r.typ, r.workers, r.configured, limitText(r.real), i+1)
+			continue
+		}
+		limit := r.real
+		if limit == 0 {
+			limit = r.configured
+		}
+		qp50, qp99, ap50, ap99 := "—", "—", "—", "—"
+		if r.row.probe {
+			qp50, qp99 = ms(percentile(r.probe.queued, 50)), ms(percentile(r.probe.queued, 99))
+			ap50, ap99 = ms(percentile(r.probe.direct, 50)), ms(percentile(r.probe.direct, 99))
+		}
+		fmt.Fprintf(w, "| %s | %d | %d | %s | %d | %.2f | %s | %s | %s | %s | %s | %s | %s |\n",
+			r.typ, r.workers, r.configured, limitText(r.real), r.stats.MaxAcceptedPerSecond, r.achieved(),
+			pct(r.achieved()/float64(limit)), pct(r.achieved()/float64(r.configured)),
+			share(r.stats.Status429, r.stats.Requests), qp50, qp99, ap50, ap99)
+	}
+}
+
+func writeCPUTable(w io.Writer, results []rowResult) {
+	fmt.Fprintln(w, "CPU during the window, in cores (machine busy of all cores; per process user+system; other = the rest of the machine: kernel, other programs):")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "| job type | workers | real limit /s | machine busy | sandbox | nats-server | workers (sum) | benchmark | other |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|")
+	for i := range results {
+		r := &results[i]
+		if !r.cpu.known {
+			fmt.Fprintf(w, "| %s | %d | %s | n/a | | | | | |\n", r.typ, r.workers, limitText(r.real))
+			continue
+		}
+		sb, ns, wk, bn := r.cpu.sum(r.pids.sandbox), r.cpu.sum(r.pids.nats), r.cpu.sum(r.pids.workers...), r.cpu.sum(r.pids.bench)
+		fmt.Fprintf(w, "| %s | %d | %s | %.2f of %d | %.2f | %.2f | %.2f | %.2f | %.2f |\n",
+			r.typ, r.workers, limitText(r.real), r.cpu.machine, r.cpu.cores, sb, ns, wk, bn, max(0, r.cpu.machine-sb-ns-wk-bn))
+	}
+}
+
+func writeNotes(w io.Writer, results []rowResult) {
+	fmt.Fprintf(w, "\nNotes per row:\n\n")
+	for i := range results {
+		r := &results[i]
+		var notes []string
+		if r.err != nil {
+			notes = append(notes, "FAILED: "+strings.ReplaceAll(r.err.Error(), "\n", "\n    ")+"; logs in "+r.dir)
+		}
+		if r.err != nil && r.window == 0 {
+			fmt.Fprintf(w, "%d. %s, %d workers, real limit %s: %s\n", i+1, r.typ, r.workers, limitText(r.real), strings.Join(append(notes, r.logNotes...), ". "))
+			continue
+		}
+		notes = append(notes, fmt.Sprintf("backlog %d jobs enqueued in %s; %d still queued after the window; window %.1f s: %d requests, %d accepted",
+			r.backlog, r.enqueueTook.Round(time.Millisecond), r.backlogLeft, r.window.Seconds(), r.stats.Requests, r.accepted()))
+		if r.backlogLeft == 0 && r.err == nil {
+			notes = append(notes, "WARNING: the backlog ran out during the window; raise --backlog")
+		}
+		if r.warmup > 0 {
+			notes = append(notes, fmt.Sprintf("before the window (%s warmup/settle after the first result, plus start-up): %d requests, %d 429s",
+				r.warmup, r.settle.Requests, r.settle.Status429))
+		}
+		if odd := r.stats.Status4xx + r.stats.Status5xx; odd > 0 {
+			notes = append(notes, fmt.Sprintf("window answers other than 2xx/429: %d 4xx, %d 5xx", r.stats.Status4xx, r.stats.Status5xx))
+		}
+		if r.row.probe {
+			notes = append(notes, fmt.Sprintf("redemptions: %d measured, %d without result within %s, %d publish errors; direct API calls: %d, %d errors",
+				len(r.probe.queued), r.probe.missing, resultGrace, r.probe.failed, len(r.probe.direct), r.probe.directFailed))
+			if r.probe.directErr != nil {
+				notes = append(notes, "last direct API error: "+r.probe.directErr.Error())
+			}
+		}
+		if len(r.failures) > 0 {
+			notes = append(notes, "failed results: "+strings.Join(r.failures, ", "))
+		}
+		if len(r.killed) > 0 {
+			notes = append(notes, "killed after SIGTERM grace: "+strings.Join(r.killed, ", "))
+		}
+		if len(r.logNotes) > 0 {
+			notes = append(notes, "logged (warn+): "+strings.Join(r.logNotes, "; "))
+		}
+		fmt.Fprintf(w, "%d. %s, %d workers, real limit %s: %s\n", i+1, r.typ, r.workers, limitText(r.real), strings.Join(notes, ". "))
+	}
+}
+
+// percentile returns the nearest-rank p-th percentile, or -1 without data.
+func percentile(ds []time.Duration, p float64) time.Duration {
+	if len(ds) == 0 {
+		return -1
+	}
+	s := append([]time.Duration(nil), ds...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	k := int(math.Ceil(p/100*float64(len(s)))) - 1
+	return s[min(max(k, 0), len(s)-1)]
+}
+
+func ms(d time.Duration) string {
+	if d < 0 {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond))
+}
+
+func pct(f float64) string { return fmt.Sprintf("%.1f%%", 100*f) }
+
+func share(n, of int64) string {
+	if n == 0 {
+		return "0"
+	}
+	if of == 0 {
+		return fmt.Sprint(n)
+	}
+	return fmt.Sprintf("%d (%.2f%%)", n, 100*float64(n)/float64(of))
+}
+
+func limitText(real int) string {
+	if real == 0 {
+		return "off"
+	}
+	return fmt.Sprint(real)
+}

@@ -1,0 +1,134 @@
+package fleet
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/couponq/couponq/jobs"
+)
+
+// watcher reads every result as it is stored: it counts them by type and
+// status, remembers why jobs failed, and records when the results of
+// tracked jobs (the redemptions) arrive. It decodes only failed results,
+// so it costs little CPU at 500 results per second.
+type watcher struct {
+	track func(msgID string) bool
+
+	mu       sync.Mutex
+	counts   map[jobs.Type][2]int // succeeded, failed
+	failures map[string]int       // "<type> <code>"
+	arrivals map[string]time.Time
+	first    map[jobs.Type]chan struct{}
+	cc       jetstream.ConsumeContext
+}
+
+// watchResults starts reading the results stream from its beginning. first
+// lists the types whose first result firstResult waits for; track selects
+// the message ids whose arrival time is recorded.
+func watchResults(ctx context.Context, js jetstream.JetStream, track func(string) bool, first ...jobs.Type) (*watcher, error) {
+	w := &watcher{
+		track:    track,
+		counts:   map[jobs.Type][2]int{},
+		failures: map[string]int{},
+		arrivals: map[string]time.Time{},
+		first:    map[jobs.Type]chan struct{}{},
+	}
+	for _, t := range first {
+		w.first[t] = make(chan struct{})
+	}
+	cons, err := js.OrderedConsumer(ctx, jobs.ResultsStream, jetstream.OrderedConsumerConfig{
+		FilterSubjects: []string{jobs.ResultSubjectPrefix + ">"},
+		DeliverPolicy:  jetstream.DeliverAllPolicy,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("results consumer: %w", err)
+	}
+	if w.cc, err = cons.Consume(w.handle); err != nil {
+		return nil, fmt.Errorf("results consumer: %w", err)
+	}
+	return w, nil
+}
+
+func (w *watcher) handle(msg jetstream.Msg) {
+	at := time.Now()
+	// couponq.results.<type>.<status>; the type itself contains a dot.
+	rest := strings.TrimPrefix(msg.Subject(), jobs.ResultSubjectPrefix)
+	i := strings.LastIndexByte(rest, '.')
+	if i < 0 {
+		return
+	}
+	t, status := jobs.Type(rest[:i]), jobs.Status(rest[i+1:])
+	msgID := msg.Headers().Get("Nats-Msg-Id")
+	code := ""
+	if status == jobs.StatusFailed {
+		code = "undecodable"
+		if r, err := jobs.DecodeResult(msg.Data()); err == nil && r.Error != nil {
+			code = r.Error.Code
+		}
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	c := w.counts[t]
+	if status == jobs.StatusFailed {
+		c[1]++
+		w.failures[string(t)+" "+code]++
+	} else {
+		c[0]++
+	}
+	w.counts[t] = c
+	if w.track != nil && w.track(msgID) {
+		if _, seen := w.arrivals[msgID]; !seen {
+			w.arrivals[msgID] = at
+		}
+	}
+	if ch, ok := w.first[t]; ok {
+		close(ch)
+		delete(w.first, t)
+	}
+}
+
+// firstResult waits for the first result of t (t must have been named to
+// watchResults), or until ctx ends.
+func (w *watcher) firstResult(ctx context.Context, t jobs.Type) error {
+	w.mu.Lock()
+	ch, ok := w.first[t]
+	w.mu.Unlock()
+	if !ok {
+		return nil
+	}
+	select {
+	case <-ch:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("no %s result yet: %w", t, ctx.Err())
+	}
+}
+
+// arrival returns when the result with msgID arrived.
+func (w *watcher) arrival(msgID string) (time.Time, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	at, ok := w.arrivals[msgID]
+	return at, ok
+}
+
+// failureSummary lists failed results as "<type> <code> ×n", sorted.
+func (w *watcher) failureSummary() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []string
+	for k, n := range w.failures {
+		out = append(out, fmt.Sprintf("%s ×%d", k, n))
+	}
+	sort.Strings(out)
+	return out
+}
+
+// stop stops reading.
+func (w *watcher) stop() { w.cc.Stop() }

@@ -1,0 +1,134 @@
+package fleet
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// clockTicks is USER_HZ, the unit of /proc CPU times (100 on Linux).
+const clockTicks = 100
+
+// machineInfo describes the host in one line: cores, CPU model, OS, Go.
+func machineInfo() string {
+	model := "unknown CPU"
+	if f, err := os.Open("/proc/cpuinfo"); err == nil {
+		s := bufio.NewScanner(f)
+		for s.Scan() {
+			if k, v, ok := strings.Cut(s.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
+				model = strings.TrimSpace(v)
+				break
+			}
+		}
+		f.Close()
+	}
+	kernel := ""
+	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
+		kernel = " " + strings.TrimSpace(string(b))
+	}
+	return fmt.Sprintf("%d cores (%s), %s/%s%s, %s", runtime.NumCPU(), model, runtime.GOOS, runtime.GOARCH, kernel, runtime.Version())
+}
+
+// cpuSnapshot is the machine's and some processes' CPU time at one moment.
+type cpuSnapshot struct {
+	at         time.Time
+	busy, all  float64         // machine, in seconds summed over cores
+	procs      map[int]float64 // pid → user+system seconds
+	procsKnown bool
+}
+
+// takeCPU reads /proc; on systems without it the snapshot is empty and
+// cpuUsage reports nothing.
+func takeCPU(pids ...int) cpuSnapshot {
+	s := cpuSnapshot{at: time.Now(), procs: map[int]float64{}}
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return s
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	fields := strings.Fields(line)
+	if len(fields) < 5 || fields[0] != "cpu" {
+		return s
+	}
+	// user nice system idle iowait irq softirq steal [guest guest_nice,
+	// already counted in user and nice].
+	for i, f := range fields[1:min(len(fields), 9)] {
+		v, _ := strconv.ParseFloat(f, 64)
+		v /= clockTicks
+		s.all += v
+		if i != 3 && i != 4 && i != 7 { // idle, iowait, steal
+			s.busy += v
+		}
+	}
+	s.procsKnown = true
+	for _, pid := range pids {
+		if v, ok := procCPU(pid); ok {
+			s.procs[pid] = v
+		}
+	}
+	return s
+}
+
+// procCPU returns a process's user+system CPU seconds from /proc/<pid>/stat.
+func procCPU(pid int) (float64, bool) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, false
+	}
+	// Fields after the command name (which may contain spaces) start at
+	// field 3 (state); utime and stime are fields 14 and 15.
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 {
+		return 0, false
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0, false
+	}
+	u, err1 := strconv.ParseFloat(f[11], 64)
+	st, err2 := strconv.ParseFloat(f[12], 64)
+	if err1 != nil || err2 != nil {
+		return 0, false
+	}
+	return (u + st) / clockTicks, true
+}
+
+// cpuUsage is CPU used between two snapshots, in cores (1.0 = one core busy).
+type cpuUsage struct {
+	known   bool
+	machine float64 // busy cores
+	cores   int
+	procs   map[int]float64
+}
+
+func usageBetween(a, b cpuSnapshot) cpuUsage {
+	u := cpuUsage{known: a.procsKnown && b.procsKnown, cores: runtime.NumCPU(), procs: map[int]float64{}}
+	el := b.at.Sub(a.at).Seconds()
+	if !u.known || el <= 0 {
+		return u
+	}
+	u.machine = (b.busy - a.busy) / el
+	if d := b.all - a.all; d > 0 {
+		// Scale busy time by the share of all time, robust to tick skew.
+		u.machine = (b.busy - a.busy) / d * float64(u.cores)
+	}
+	for pid, v := range b.procs {
+		if v0, ok := a.procs[pid]; ok {
+			u.procs[pid] = (v - v0) / el
+		}
+	}
+	return u
+}
+
+// sum adds the usage of pids.
+func (u cpuUsage) sum(pids ...int) float64 {
+	t := 0.0
+	for _, p := range pids {
+		t += u.procs[p]
+	}
+	return t
+}

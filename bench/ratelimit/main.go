@@ -1,0 +1,28 @@
+// Command ratelimit is couponq's fleet rate-limit benchmark: it builds and
+// starts a real nats-server, the WeChat Pay sandbox (cmd/sandbox) enforcing
+// the true limit and N worker processes (cmd/worker), drives a backlog through
+// them and prints, per row, the most requests the sandbox accepted in any
+// sliding second, the achieved rate and utilization, the 429s, and the
+// enqueue→result latency of redemptions sent during the backlog.
+//
+//	go run ./bench/ratelimit [--quick] [flags]
+//
+// Run it from the repository root; --help lists the flags. It is a
+// measurement tool: it asserts nothing about timing.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/couponq/couponq/bench/internal/fleet"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := fleet.Run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
