@@ -58,6 +58,13 @@ func (c *Client) Do(ctx context.Context, mchid string, req Request) (*Response, 
 				zap.String("request_no", req.RequestNo()), zap.String("from", hosts[i-1]),
 				zap.String("to", host), zap.Error(err))
 		}
+		// Sign before waiting for budget: RSA signing then sits outside the
+		// gap between the paced slot and the request reaching the API, so
+		// requests arrive as evenly spaced as their slots.
+		hreq, serr := c.prepare(ctx, a, req, host, body)
+		if serr != nil {
+			return nil, serr
+		}
 		if c.pacer != nil {
 			if perr := c.pacer.Wait(ctx, a.MchID, op); perr != nil {
 				if i == 0 {
@@ -66,7 +73,7 @@ func (c *Client) Do(ctx context.Context, mchid string, req Request) (*Response, 
 				break // keep the primary's answer
 			}
 		}
-		resp, err = c.send(ctx, a, req, host, body)
+		resp, err = c.send(ctx, a, req, host, hreq)
 	}
 	return resp, err
 }
@@ -78,11 +85,9 @@ func shouldFailover(err error) bool {
 	return errors.As(err, &tr) || errors.As(err, &apiErr) && apiErr.StatusCode >= 500
 }
 
-// send makes one HTTP attempt against host.
-func (c *Client) send(ctx context.Context, a *account, req Request, host string, body []byte) (*Response, error) {
+// prepare builds one signed HTTP request to host. Its context is set by send.
+func (c *Client) prepare(ctx context.Context, a *account, req Request, host string, body []byte) (*http.Request, error) {
 	op := req.Operation()
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
@@ -102,7 +107,16 @@ func (c *Client) send(ctx context.Context, a *account, req Request, host string,
 	}
 	hreq.Header.Set("User-Agent", userAgent)
 	hreq.Header.Set("Wechatpay-Serial", a.PublicKeyID)
+	return hreq, nil
+}
 
+// send makes one HTTP attempt with a request built by prepare, bounded by
+// the client's per-attempt timeout.
+func (c *Client) send(ctx context.Context, a *account, req Request, host string, hreq *http.Request) (*Response, error) {
+	op := req.Operation()
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	hreq = hreq.WithContext(ctx)
 	hresp, err := c.http.Do(hreq)
 	if err != nil {
 		return nil, &TransportError{Host: host, Err: err}

@@ -104,10 +104,9 @@ func (t *traffic) finish(mchid string, op wechat.Operation, status int) {
 
 // allow reports whether mchid may make one more op request now and, if so,
 // records it as accepted.
-func (t *traffic) allow(mchid string, op wechat.Operation) bool {
+func (t *traffic) allow(mchid string, op wechat.Operation, now time.Time) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	now := t.now()
 	if !t.key(trafficKey{mchid, op}).accepted.allow(now, t.limits[op]) {
 		return false
 	}
