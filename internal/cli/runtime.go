@@ -40,8 +40,8 @@ type runtime struct {
 }
 
 // startRuntime brings everything up and logs plainly which mode it is in.
-func startRuntime(ctx context.Context, cfg *config.Config, log *zap.Logger) (rt *runtime, err error) {
-	rt = &runtime{cfg: cfg, log: log}
+func startRuntime(ctx context.Context, cfg *config.Config, log *zap.Logger) (_ *runtime, err error) {
+	rt := &runtime{cfg: cfg, log: log}
 	defer func() {
 		if err != nil {
 			rt.close()
