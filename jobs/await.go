@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -38,7 +39,7 @@ func AwaitResults(ctx context.Context, js jetstream.JetStream, want []string, si
 		st := since
 		cfg.OptStartTime = &st
 	}
-	cons, err := js.OrderedConsumer(ctx, ResultsStream, cfg)
+	cons, err := orderedConsumer(ctx, js, cfg)
 	if err != nil {
 		return found, fmt.Errorf("await results: %w", err)
 	}
@@ -83,4 +84,23 @@ func typeOfMsgID(msgID string) string {
 		}
 	}
 	return msgID
+}
+
+// orderedConsumer opens an ordered consumer on the results stream, waiting
+// for the stream to exist: a worker that is just starting creates it a
+// moment after the jobs stream.
+func orderedConsumer(ctx context.Context, js jetstream.JetStream, cfg jetstream.OrderedConsumerConfig) (jetstream.Consumer, error) {
+	retry := time.NewTicker(100 * time.Millisecond)
+	defer retry.Stop()
+	for {
+		cons, err := js.OrderedConsumer(ctx, ResultsStream, cfg)
+		if !errors.Is(err, jetstream.ErrStreamNotFound) {
+			return cons, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("stream %s does not exist (is a worker running?): %w", ResultsStream, ctx.Err())
+		case <-retry.C:
+		}
+	}
 }

@@ -39,9 +39,6 @@ func (s *Sandbox) routes() http.Handler {
 // serveAPI runs one request through the stages WeChat Pay applies: signature,
 // rate limit, then the endpoint itself (with any injected fault).
 func (s *Sandbox) serveAPI(w http.ResponseWriter, r *http.Request, op wechat.Operation) {
-	// The rate limit counts a request when it arrives, as a gateway would,
-	// not after the signature check has taken its (variable) time.
-	arrived := s.now()
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
 	if err != nil {
 		s.traffic.begin("", op)
@@ -67,7 +64,7 @@ func (s *Sandbox) serveAPI(w http.ResponseWriter, r *http.Request, op wechat.Ope
 		status = writeError(w, aerr)
 		return
 	}
-	if !s.traffic.allow(mchid, op, arrived) {
+	if !s.traffic.allow(mchid, op, s.now()) {
 		s.log.Debug("sandbox rate limited", zap.String("op", string(op)), zap.String("mchid", mchid))
 		status = writeError(w, &apiError{Status: http.StatusTooManyRequests, Code: op.RateLimitCode(),
 			Message: "请求超过接口频率限制，请稍后使用原参数重试"})
