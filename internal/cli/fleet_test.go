@@ -97,12 +97,18 @@ func productCouponUpdateJob(no string) jobs.Job {
 }
 
 // Three workers share one 20/s budget: measured at the API, no sliding
-// second holds more than 20 and the API never answers 429. The tolerance is
-// zero: the limiter paces at 98.5% of the limit, which leaves 15 ms of
-// arrival jitter per second before a window could hold a 21st request.
+// second holds more than 20 and the API never answers 429 (tolerance: zero).
+// Workers limiting per process would send 3 × 18/s here and collect many.
+//
+// Headroom: in production the fleet paces at 98.5% of the limit, which
+// absorbs 15 ms of jitter between a paced slot and the request reaching the
+// API; bench/ratelimit measures that on real processes. This test runs
+// under the race detector on shared 2-core machines, where one request can
+// stall for tens of milliseconds, so it paces at 90% (100 ms of jitter).
 func TestFleetKeepsToTheLimitWithoutA429(t *testing.T) {
 	const limit = 20
-	f := startFleet(t, 3, map[wechat.Operation]int{wechat.OpProductCouponUpdate: limit}, "limits:\n  product_coupon.update: 20\n")
+	f := startFleet(t, 3, map[wechat.Operation]int{wechat.OpProductCouponUpdate: limit},
+		"limits:\n  product_coupon.update: 20\nratelimit:\n  headroom: 0.9\n")
 	ids := f.publishUpdates(3*limit, "FLEET")
 	ctx, cancel := context.WithTimeout(f.ctx, 60*time.Second)
 	defer cancel()
