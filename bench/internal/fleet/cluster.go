@@ -36,6 +36,8 @@ type clusterConfig struct {
 	// configured are the workers' limits; real the sandbox's (0: unlimited).
 	configured, real map[wechat.Operation]int
 	syncAlways       bool
+	headroom         float64 // 0: the workers' default
+	sandboxNice      int     // 0: start the sandbox directly
 }
 
 // cluster is one row's processes: a nats-server, the sandbox and the
@@ -126,7 +128,13 @@ func (c *cluster) startSandbox(ctx context.Context) error {
 			args = append(args, "--limit", fmt.Sprintf("%s=%d", op, n))
 		}
 	}
-	if c.sandbox, err = c.g.start("sandbox", c.dir, filepath.Join(c.dir, "sandbox.log"), c.bins.sandbox, args...); err != nil {
+	bin := c.bins.sandbox
+	if c.cfg.sandboxNice != 0 {
+		// nice execs the sandbox: same pid, every thread at that niceness.
+		args = append([]string{"-n", strconv.Itoa(c.cfg.sandboxNice), bin}, args...)
+		bin = "nice"
+	}
+	if c.sandbox, err = c.g.start("sandbox", c.dir, filepath.Join(c.dir, "sandbox.log"), bin, args...); err != nil {
 		return err
 	}
 	c.sandboxURL = "http://" + addr
@@ -175,6 +183,9 @@ func (c *cluster) workerConfig(id string) []byte {
 		"merchants": []map[string]string{{"mchid": mchid}},
 		"limits":    limits,
 		"log":       map[string]string{"level": "warn", "format": "json"},
+	}
+	if c.cfg.headroom > 0 {
+		doc["ratelimit"] = map[string]float64{"headroom": c.cfg.headroom}
 	}
 	b, err := yaml.Marshal(doc)
 	if err != nil {

@@ -20,6 +20,7 @@ func TestParseOptionsDefaults(t *testing.T) {
 	require.Equal(t, 30*time.Second, o.Window)
 	require.Equal(t, 20, o.UpdateLimit)
 	require.Equal(t, 500, o.BusifavorLimit)
+	require.Equal(t, -10, o.SandboxNice)
 }
 
 func TestParseOptionsQuickKeepsExplicitFlags(t *testing.T) {

@@ -26,14 +26,18 @@ func isMeasured(msgID string) bool {
 }
 
 // prober sends single busifavor.use redemptions through the queue at a
-// steady interval and, half an interval later each time, one busifavor.use
-// straight to the sandbox with a signed client: the second is the API's own
-// latency under the same load, the yardstick for the first.
+// steady interval (when queue is set) and, half an interval later each time,
+// one call of directOp straight to the sandbox with a signed client: the
+// second is the API's own latency under the same load, the yardstick for the
+// first. directOp is busifavor.use, or busifavor.stock.get where direct
+// busifavor.use calls would count against the limit being measured.
 type prober struct {
 	producer *jobs.Producer
 	client   *wechat.Client
 	w        *watcher
 	every    time.Duration
+	queue    bool
+	directOp wechat.Operation
 }
 
 // probeResult holds one window's latencies.
@@ -86,6 +90,9 @@ func (p *prober) run(ctx context.Context, prefix string, d time.Duration) probeR
 		wg.Add(2)
 		go func() {
 			defer wg.Done()
+			if !p.queue {
+				return
+			}
 			job := useJob(prefix, i)
 			start := time.Now()
 			_, err := p.producer.Publish(ctx, jobs.TypeBusifavorUse, job)
@@ -142,9 +149,13 @@ func (p *prober) run(ctx context.Context, prefix string, d time.Duration) probeR
 	return res
 }
 
-// direct times one signed busifavor.use straight to the sandbox.
+// direct times one signed call of directOp straight to the sandbox.
 func (p *prober) direct(ctx context.Context, prefix string, i int) (time.Duration, error) {
 	start := time.Now()
+	if p.directOp == wechat.OpBusifavorStockGet {
+		_, _, err := p.client.GetBusifavorStock(ctx, mchid, &wechat.BusifavorStockGetRequest{StockID: sandbox.FixtureBusifavorStockID})
+		return time.Since(start), err
+	}
 	_, _, err := p.client.UseBusifavorCoupon(ctx, mchid, &wechat.BusifavorUseRequest{
 		CouponCode:   fmt.Sprintf("%s%08d", prefix, i),
 		StockID:      sandbox.FixtureBusifavorStockID,

@@ -14,6 +14,7 @@ type reportHeader struct {
 	command string
 	date    time.Time
 	machine string
+	code    string // commit and working-tree state
 	opts    Options
 }
 
@@ -31,9 +32,22 @@ func writeReport(w io.Writer, h reportHeader, results []rowResult) {
 	fmt.Fprintf(w, "- per row, fresh processes on this machine: nats-server (JetStream file storage, %s), "+
 		"the sandbox (cmd/sandbox) enforcing the real limit per sliding second, N × cmd/worker with default lanes "+
 		"and headroom; the benchmark publishes the backlog with jobs.Batch before the workers start\n", fsync)
+	if h.opts.SandboxNice != 0 {
+		fmt.Fprintf(w, "- the sandbox ran at nice %d, so that the stand-in for the remote API is not starved of CPU by the processes it measures\n", h.opts.SandboxNice)
+	} else {
+		fmt.Fprintf(w, "- the sandbox ran at normal priority: where the machine is saturated it counts requests late and in bursts (see the API latency column)\n")
+	}
+	if h.opts.Headroom > 0 {
+		fmt.Fprintf(w, "- workers' ratelimit.headroom set to %g (default 0.985)\n", h.opts.Headroom)
+	}
+	if h.opts.Unenforced {
+		fmt.Fprintf(w, "- rows whose limits agree ran with the sandbox's limit off (real limit \"off\"): max in any 1 s shows any overshoot directly\n")
+	}
 	fmt.Fprintf(w, "- measured at the sandbox after a warmup (settling time for degraded rows) that starts with the first result; "+
-		"redemptions: one busifavor.use job every %s through the queue during the window, enqueue→result; "+
-		"API: a signed busifavor.use straight to the sandbox, interleaved\n\n", h.opts.RedeemEvery)
+		"redemptions (product_coupon.update rows): one busifavor.use job every %s through the queue during the window, enqueue→result; "+
+		"API: the sandbox's own latency under the same load, a signed call straight to it every %[1]s, interleaved "+
+		"(busifavor.use in product_coupon.update rows; busifavor.stock.get in busifavor.use rows, so as not to count against the measured limit)\n", h.opts.RedeemEvery)
+	fmt.Fprintf(w, "- code: %s\n\n", h.code)
 	writeTable(w, results)
 	fmt.Fprintln(w)
 	writeCPUTable(w, results)
@@ -53,11 +67,11 @@ func writeTable(w io.Writer, results []rowResult) {
 		if limit == 0 {
 			limit = r.configured
 		}
-		qp50, qp99, ap50, ap99 := "—", "—", "—", "—"
+		qp50, qp99 := "—", "—"
 		if r.row.probe {
 			qp50, qp99 = ms(percentile(r.probe.queued, 50)), ms(percentile(r.probe.queued, 99))
-			ap50, ap99 = ms(percentile(r.probe.direct, 50)), ms(percentile(r.probe.direct, 99))
 		}
+		ap50, ap99 := ms(percentile(r.probe.direct, 50)), ms(percentile(r.probe.direct, 99))
 		fmt.Fprintf(w, "| %s | %d | %d | %s | %d | %.2f | %s | %s | %s | %s | %s | %s | %s |\n",
 			r.typ, r.workers, r.configured, limitText(r.real), r.stats.MaxAcceptedPerSecond, r.achieved(),
 			pct(r.achieved()/float64(limit)), pct(r.achieved()/float64(r.configured)),
@@ -107,11 +121,12 @@ func writeNotes(w io.Writer, results []rowResult) {
 			notes = append(notes, fmt.Sprintf("window answers other than 2xx/429: %d 4xx, %d 5xx", r.stats.Status4xx, r.stats.Status5xx))
 		}
 		if r.row.probe {
-			notes = append(notes, fmt.Sprintf("redemptions: %d measured, %d without result within %s, %d publish errors; direct API calls: %d, %d errors",
-				len(r.probe.queued), r.probe.missing, resultGrace, r.probe.failed, len(r.probe.direct), r.probe.directFailed))
-			if r.probe.directErr != nil {
-				notes = append(notes, "last direct API error: "+r.probe.directErr.Error())
-			}
+			notes = append(notes, fmt.Sprintf("redemptions: %d measured, %d without result within %s, %d publish errors",
+				len(r.probe.queued), r.probe.missing, resultGrace, r.probe.failed))
+		}
+		notes = append(notes, fmt.Sprintf("direct API calls: %d, %d errors", len(r.probe.direct), r.probe.directFailed))
+		if r.probe.directErr != nil {
+			notes = append(notes, "last direct API error: "+r.probe.directErr.Error())
 		}
 		if len(r.failures) > 0 {
 			notes = append(notes, "failed results: "+strings.Join(r.failures, ", "))

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
@@ -36,9 +37,13 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "ratelimit bench: %v\n", err)
 		return 1
 	}
+	if o.SandboxNice < 0 && !canRaisePriority(o.SandboxNice) {
+		fmt.Fprintf(stderr, "ratelimit bench: not permitted to run the sandbox at nice %d; it runs at normal priority and may be starved of CPU\n", o.SandboxNice)
+		o.SandboxNice = 0
+	}
 	g := &group{}
 	defer g.stopAll(time.Second)
-	h := reportHeader{command: commandLine(args), date: time.Now(), machine: machineInfo(), opts: o}
+	h := reportHeader{command: commandLine(args), date: time.Now(), machine: machineInfo(), code: codeState(root), opts: o}
 	fmt.Fprintf(stderr, "building nats-server, sandbox and worker into %s\n", filepath.Join(base, "bin"))
 	bins, err := buildBinaries(root, filepath.Join(base, "bin"))
 	if err != nil {
@@ -90,4 +95,32 @@ func commandLine(args []string) string {
 		parts = append(parts, a)
 	}
 	return strings.Join(parts, " ")
+}
+
+// codeState names the commit the binaries were built from and whether the
+// working tree differed from it outside bench/ (others may be editing).
+func codeState(root string) string {
+	head, err := exec.Command("git", "-C", root, "rev-parse", "--short", "HEAD").Output()
+	if err != nil {
+		return "unknown (not a git checkout)"
+	}
+	out, _ := exec.Command("git", "-C", root, "status", "--porcelain", "--untracked-files=no").Output()
+	var changed []string
+	for _, line := range strings.Split(strings.TrimRight(string(out), "\n"), "\n") {
+		if len(line) > 3 && !strings.HasPrefix(line[3:], "bench/") {
+			changed = append(changed, line[3:])
+		}
+	}
+	state := "commit " + strings.TrimSpace(string(head))
+	if len(changed) > 0 {
+		state += fmt.Sprintf(" plus uncommitted changes in %d files (%s)", len(changed), strings.Join(changed, ", "))
+	}
+	return state
+}
+
+// canRaisePriority reports whether nice(1) may start a program at the given
+// negative niceness (nice runs it anyway when it may not, with a warning).
+func canRaisePriority(n int) bool {
+	out, err := exec.Command("nice", "-n", fmt.Sprint(n), "true").CombinedOutput()
+	return err == nil && len(strings.TrimSpace(string(out))) == 0
 }

@@ -31,8 +31,8 @@ type row struct {
 	warmup     time.Duration
 	window     time.Duration
 	backlog    int
-	probe      bool          // send redemptions and direct API calls in the window
-	every      time.Duration // interval of the probes
+	probe      bool          // send redemptions through the queue in the window
+	every      time.Duration // interval of the probes (redemptions, direct API calls)
 }
 
 // rowResult is what one row measured.
@@ -116,9 +116,11 @@ func runRow(ctx context.Context, g *group, bins binaries, dir string, o Options,
 		return res
 	}
 	cfg := clusterConfig{
-		configured: map[wechat.Operation]int{jobs.TypeProductCouponUpdate: o.UpdateLimit, jobs.TypeBusifavorUse: o.BusifavorLimit},
-		real:       map[wechat.Operation]int{jobs.TypeProductCouponUpdate: o.UpdateLimit, jobs.TypeBusifavorUse: o.BusifavorLimit},
-		syncAlways: o.NATSSyncAlways,
+		configured:  map[wechat.Operation]int{jobs.TypeProductCouponUpdate: o.UpdateLimit, jobs.TypeBusifavorUse: o.BusifavorLimit},
+		real:        map[wechat.Operation]int{jobs.TypeProductCouponUpdate: o.UpdateLimit, jobs.TypeBusifavorUse: o.BusifavorLimit},
+		syncAlways:  o.NATSSyncAlways,
+		headroom:    o.Headroom,
+		sandboxNice: o.SandboxNice,
 	}
 	cfg.configured[r.typ], cfg.real[r.typ] = r.configured, r.real
 	c, err := startCluster(ctx, g, bins, dir, cfg)
@@ -147,14 +149,14 @@ func measure(ctx context.Context, c *cluster, r row, res *rowResult) error {
 		return err
 	}
 	defer w.stop()
-	var pr *prober
-	if r.probe {
-		client, err := newDirectClient(c.keysDir, c.sandboxURL)
-		if err != nil {
-			return err
-		}
-		defer client.Close()
-		pr = &prober{producer: producer, client: client, w: w, every: r.every}
+	client, err := newDirectClient(c.keysDir, c.sandboxURL)
+	if err != nil {
+		return err
+	}
+	defer client.Close()
+	pr := &prober{producer: producer, client: client, w: w, every: r.every, queue: r.probe, directOp: jobs.TypeBusifavorUse}
+	if r.typ == jobs.TypeBusifavorUse {
+		pr.directOp = jobs.TypeBusifavorStockGet
 	}
 	if err := c.startWorkers(ctx, r.workers); err != nil {
 		return err
@@ -166,11 +168,7 @@ func measure(ctx context.Context, c *cluster, r row, res *rowResult) error {
 		return fmt.Errorf("%w (logs in %s)", err, c.dir)
 	}
 	// Warm up (redemptions too, so their limiter key exists before the window).
-	if pr != nil {
-		pr.run(ctx, "WU", r.warmup)
-	} else if err := sleep(ctx, r.warmup); err != nil {
-		return err
-	}
+	pr.run(ctx, "WU", r.warmup)
 	before, err := c.admin.Stats(ctx)
 	if err != nil {
 		return err
@@ -188,9 +186,7 @@ func measure(ctx context.Context, c *cluster, r row, res *rowResult) error {
 	t0 := time.Now()
 	cpu0 := takeCPU(all...)
 	probed := make(chan probeResult, 1)
-	if pr != nil {
-		go func() { probed <- pr.run(ctx, measuredPrefix, r.window) }()
-	}
+	go func() { probed <- pr.run(ctx, measuredPrefix, r.window) }()
 	if err := sleep(ctx, time.Until(t0.Add(r.window))); err != nil {
 		return err
 	}
@@ -204,9 +200,7 @@ func measure(ctx context.Context, c *cluster, r row, res *rowResult) error {
 	if res.backlogLeft, err = c.pending(ctx, r.typ); err != nil {
 		return err
 	}
-	if pr != nil {
-		res.probe = <-probed
-	}
+	res.probe = <-probed
 	res.failures = w.failureSummary()
 	for _, p := range c.workers {
 		if err := p.exitError(); err != nil {
