@@ -151,7 +151,11 @@ func (c *cluster) startWorkers(ctx context.Context, n int) error {
 	for i := 1; i <= n; i++ {
 		id := fmt.Sprintf("bench-w%d", i)
 		conf := filepath.Join(c.dir, id+".yaml")
-		if err := os.WriteFile(conf, c.workerConfig(id), 0o600); err != nil {
+		text, err := c.workerConfig(id)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(conf, text, 0o600); err != nil {
 			return fmt.Errorf("worker config: %w", err)
 		}
 		p, err := c.g.start(id, c.dir, filepath.Join(c.dir, id+".log"), c.bins.worker, "--config", conf)
@@ -166,7 +170,7 @@ func (c *cluster) startWorkers(ctx context.Context, n int) error {
 
 // workerConfig is one worker's YAML: the benchmark's NATS and external
 // sandbox, the configured limits, everything else default.
-func (c *cluster) workerConfig(id string) []byte {
+func (c *cluster) workerConfig(id string) ([]byte, error) {
 	limits := map[string]int{}
 	for op, n := range c.cfg.configured {
 		limits[string(op)] = n
@@ -189,9 +193,9 @@ func (c *cluster) workerConfig(id string) []byte {
 	}
 	b, err := yaml.Marshal(doc)
 	if err != nil {
-		panic(fmt.Sprintf("encode worker config: %v", err)) // plain maps always encode
+		return nil, fmt.Errorf("encode worker config: %w", err)
 	}
-	return b
+	return b, nil
 }
 
 // waitHeartbeats waits until every worker has put its heartbeat.
