@@ -383,7 +383,13 @@ func (q *keyQueue) cut(ctx context.Context) {
 	}()
 	ctx, cancel := context.WithTimeout(ctx, opTimeout)
 	defer cancel()
-	for range maxAttempts {
+	// A cut matters more than a reservation, and the reservations of a busy
+	// fleet keep moving the revision: keep trying until opTimeout, pausing a
+	// random few milliseconds after each lost compare-and-set.
+	for attempt := 0; ctx.Err() == nil; attempt++ {
+		if attempt > 0 && !q.l.sleep(time.Duration(q.l.rand()*float64(5*time.Millisecond))) {
+			return
+		}
 		c, err := q.current(ctx)
 		if err != nil {
 			q.l.log.Warn("rate limit cut not applied", zap.Stringer("key", q.key), zap.Error(err))
