@@ -92,10 +92,18 @@ func typeOfMsgID(msgID string) string {
 func orderedConsumer(ctx context.Context, js jetstream.JetStream, cfg jetstream.OrderedConsumerConfig) (jetstream.Consumer, error) {
 	retry := time.NewTicker(100 * time.Millisecond)
 	defer retry.Stop()
+	missing := false
 	for {
 		cons, err := js.OrderedConsumer(ctx, ResultsStream, cfg)
-		if !errors.Is(err, jetstream.ErrStreamNotFound) {
-			return cons, err
+		switch {
+		case err == nil:
+			return cons, nil
+		case errors.Is(err, jetstream.ErrStreamNotFound):
+			missing = true
+		case missing && ctx.Err() != nil:
+			// The context ended while we were still waiting for the stream.
+		default:
+			return nil, err
 		}
 		select {
 		case <-ctx.Done():

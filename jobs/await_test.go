@@ -158,11 +158,32 @@ func TestAwaitResultsStopsWithContext(t *testing.T) {
 	assert.Contains(t, got, "busifavor.use/THERE")
 }
 
+// Without a results stream AwaitResults waits for a worker to create it, and
+// says so when its context ends first.
 func TestAwaitResultsWithoutStream(t *testing.T) {
 	b := setup(t, nil)
-	_, err := jobs.AwaitResults(b.ctx, b.js, []string{"busifavor.use/X"}, time.Time{}, nil)
+	ctx, cancel := context.WithTimeout(b.ctx, 300*time.Millisecond)
+	defer cancel()
+	_, err := jobs.AwaitResults(ctx, b.js, []string{"busifavor.use/X"}, time.Time{}, nil)
 	require.Error(t, err)
-	assert.ErrorIs(t, err, jetstream.ErrStreamNotFound)
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.Contains(t, err.Error(), "COUPONQ_RESULTS does not exist (is a worker running?)")
+}
+
+func TestAwaitResultsWaitsForTheStreamToBeCreated(t *testing.T) {
+	b := setup(t, nil)
+	done := make(chan error, 1)
+	go func() {
+		_, err := jobs.AwaitResults(b.ctx, b.js, []string{"busifavor.use/LATE"}, time.Time{}, nil)
+		done <- err
+	}()
+	// A worker starts: streams appear, then the result.
+	require.NoError(t, worker.EnsureStreams(b.ctx, b.js, worker.StreamsConfig{}))
+	msg := &nats.Msg{Subject: jobs.ResultSubject(jobs.TypeBusifavorUse, jobs.StatusSucceeded),
+		Data: []byte(`{"id":"LATE","type":"busifavor.use","status":"succeeded"}`), Header: nats.Header{}}
+	_, err := b.js.PublishMsg(b.ctx, msg, jetstream.WithMsgID("busifavor.use/LATE"))
+	require.NoError(t, err)
+	require.NoError(t, <-done)
 }
 
 func TestAwaitResultsRejectsUndecodableResult(t *testing.T) {
