@@ -26,17 +26,9 @@ func Types() []Type { return wechat.Operations() }
 func ParseType(s string) (Type, error) {
 	t, err := wechat.ParseOperation(s)
 	if err != nil {
-		return "", fmt.Errorf("unknown job type %q (known: %s): %w", s, typeList(), err)
+		return "", fmt.Errorf("unknown job type %q (known: %s): %w", s, wechat.OperationNames(), err)
 	}
 	return t, nil
-}
-
-func typeList() string {
-	names := make([]string, 0, 4)
-	for _, t := range Types() {
-		names = append(names, string(t))
-	}
-	return strings.Join(names, ", ")
 }
 
 // Subject prefixes and stream names of the contract.

@@ -3,6 +3,7 @@ package ratelimit
 import (
 	"errors"
 	"fmt"
+	"github.com/couponq/couponq/wechat"
 	"math"
 	"regexp"
 	"time"
@@ -17,12 +18,11 @@ import (
 // busifavor.stock.get (50/s) are not documented and are couponq's choice.
 // The map is new on every call; callers may change it.
 func DefaultLimits() map[string]float64 {
-	return map[string]float64{
-		"busifavor.use":         500,
-		"busifavor.stock.get":   50,
-		"product_coupon.use":    100,
-		"product_coupon.update": 20,
+	m := make(map[string]float64, 4)
+	for _, op := range wechat.Operations() {
+		m[string(op)] = float64(op.AssumedLimit())
 	}
+	return m
 }
 
 // Defaults of Config fields.

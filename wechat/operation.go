@@ -3,6 +3,7 @@ package wechat
 import (
 	"fmt"
 	"net/http"
+	"strings"
 )
 
 // Operation names one of the four API calls; the string equals the couponq
@@ -37,7 +38,17 @@ func ParseOperation(s string) (Operation, error) {
 			return op, nil
 		}
 	}
-	return "", fmt.Errorf("wechat: unknown operation %q (known: %v)", s, Operations())
+	return "", fmt.Errorf("wechat: unknown operation %q (known: %s)", s, OperationNames())
+}
+
+// OperationNames lists the operations for messages: "busifavor.use,
+// busifavor.stock.get, product_coupon.use, product_coupon.update".
+func OperationNames() string {
+	names := make([]string, 0, 4)
+	for _, op := range Operations() {
+		names = append(names, string(op))
+	}
+	return strings.Join(names, ", ")
 }
 
 // Method is the HTTP method of the call: "POST", "GET" or "PATCH"; "" for an
@@ -80,6 +91,24 @@ func (op Operation) DocumentedLimit() int {
 		return 500
 	case OpProductCouponUpdate:
 		return 20
+	}
+	return 0
+}
+
+// AssumedLimit is the per-merchant request rate to assume for op when none
+// is configured: the documented limit, or, where the documents state none,
+// couponq's conservative choice (100/s for product_coupon.use, 50/s for
+// busifavor.stock.get) that the adaptive limiter lowers on 429s. The limiter
+// defaults, the config defaults and the sandbox's defaults all come from here.
+func (op Operation) AssumedLimit() int {
+	if n := op.DocumentedLimit(); n > 0 {
+		return n
+	}
+	switch op {
+	case OpProductCouponUse:
+		return 100
+	case OpBusifavorStockGet:
+		return 50
 	}
 	return 0
 }

@@ -2,12 +2,10 @@ package cli_test
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,29 +14,12 @@ import (
 
 	"github.com/couponq/couponq/internal/cli"
 	"github.com/couponq/couponq/internal/natstest"
+	"github.com/couponq/couponq/internal/testio"
 	"github.com/couponq/couponq/jobs"
 )
 
-// syncBuffer is a bytes.Buffer safe for a writer goroutine and a reader.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func TestDemoShowsEveryOutcome(t *testing.T) {
-	var out, errOut syncBuffer
+	var out, errOut testio.Buffer
 	code := cli.RunWorker(natstest.Context(t), []string{"--demo"}, &out, &errOut)
 	require.Equal(t, 0, code, "stderr:\n%s", errOut.String())
 	o := out.String()
@@ -78,16 +59,16 @@ func TestWorkerAndEnqueueEndToEnd(t *testing.T) {
 	srv := natstest.Start(t)
 	cfgPath := writeConfig(t, srv.ClientURL(), "")
 	ctx, cancel := context.WithCancel(natstest.Context(t))
-	var werr syncBuffer
+	var werr testio.Buffer
 	done := make(chan int, 1)
-	go func() { done <- cli.RunWorker(ctx, []string{"--config", cfgPath}, &syncBuffer{}, &werr) }()
+	go func() { done <- cli.RunWorker(ctx, []string{"--config", cfgPath}, &testio.Buffer{}, &werr) }()
 	t.Cleanup(func() {
 		cancel()
 		<-done
 	})
 
 	// One job from flags: succeeds, exit 0, the result on stdout.
-	var out, errOut syncBuffer
+	var out, errOut testio.Buffer
 	code := cli.RunEnqueue(ctx, []string{"--config", cfgPath, "--type", "busifavor.stock.get", "--id", "cli-stock-1",
 		"--request", `{"stock_id":"100088"}`, "--meta", `{"k":"v"}`, "--wait", "--timeout", "60s"}, strings.NewReader(""), &out, &errOut)
 	require.Equal(t, 0, code, "stderr:\n%s\nworker:\n%s", errOut.String(), werr.String())
@@ -99,7 +80,7 @@ func TestWorkerAndEnqueueEndToEnd(t *testing.T) {
 
 	// The sample file: some jobs fail on purpose, so exit 1; one line refused
 	// by the producer's validation; every other job has exactly one result.
-	out, errOut = syncBuffer{}, syncBuffer{}
+	out, errOut = testio.Buffer{}, testio.Buffer{}
 	code = cli.RunEnqueue(ctx, []string{"--config", cfgPath, "--file", "../../examples/sample-jobs.jsonl", "--wait", "--timeout", "60s"},
 		strings.NewReader(""), &out, &errOut)
 	assert.Equal(t, 1, code)
@@ -127,7 +108,7 @@ func TestWorkerAndEnqueueEndToEnd(t *testing.T) {
 	}, statuses)
 
 	// A job object on stdin.
-	out, errOut = syncBuffer{}, syncBuffer{}
+	out, errOut = testio.Buffer{}, testio.Buffer{}
 	code = cli.RunEnqueue(ctx, []string{"--config", cfgPath, "--wait", "--timeout", "60s"},
 		strings.NewReader(`{"type":"busifavor.stock.get","id":"cli-stdin-1","request":{"stock_id":"100088"}}`), &out, &errOut)
 	require.Equal(t, 0, code, errOut.String())
@@ -160,7 +141,7 @@ func TestBadConfigIsRefusedWithClearErrors(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "c.yaml")
 			require.NoError(t, os.WriteFile(path, []byte(c.yaml), 0o600))
-			var out, errOut syncBuffer
+			var out, errOut testio.Buffer
 			code := cli.RunWorker(context.Background(), []string{"--config", path}, &out, &errOut)
 			assert.Equal(t, 2, code)
 			assert.Contains(t, errOut.String(), c.want)

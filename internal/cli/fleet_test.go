@@ -15,6 +15,7 @@ import (
 
 	"github.com/couponq/couponq/internal/cli"
 	"github.com/couponq/couponq/internal/natstest"
+	"github.com/couponq/couponq/internal/testio"
 	"github.com/couponq/couponq/internal/worker"
 	"github.com/couponq/couponq/jobs"
 	"github.com/couponq/couponq/wechat"
@@ -58,8 +59,8 @@ func startFleet(t *testing.T, workers int, limits map[wechat.Operation]int, extr
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var errOut syncBuffer
-			code := cli.RunWorker(ctx, []string{"--config", path}, &syncBuffer{}, &errOut)
+			var errOut testio.Buffer
+			code := cli.RunWorker(ctx, []string{"--config", path}, &testio.Buffer{}, &errOut)
 			if os.Getenv("FLEET_LOGS") != "" {
 				t.Logf("worker %d log:\n%s", i, errOut.String())
 			}

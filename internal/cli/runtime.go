@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -60,7 +59,7 @@ func startRuntime(ctx context.Context, cfg *config.Config, log *zap.Logger) (_ *
 			log.Warn("nats.no_sync is set: acknowledged jobs may be lost if this machine crashes")
 		}
 	} else {
-		log.Info("mode: external NATS", zap.String("url", redacted(url)))
+		log.Info("mode: external NATS", zap.String("url", config.RedactURL(url)))
 	}
 	if rt.nc, err = connectNATS(cfg.NATS, url, "couponq-worker "+cfg.Worker.ID, log); err != nil {
 		return nil, err
@@ -260,15 +259,4 @@ type limiterThrottler struct{ l *ratelimit.Limiter }
 
 func (t limiterThrottler) Throttled(ctx context.Context, mchid string, typ jobs.Type) {
 	t.l.Throttled(ctx, ratelimit.Key{MchID: mchid, Type: string(typ)})
-}
-
-// redacted hides credentials in a NATS URL for logs.
-func redacted(u string) string {
-	if i := strings.LastIndexByte(u, '@'); i >= 0 {
-		if j := strings.Index(u, "://"); j >= 0 && j < i {
-			return u[:j+3] + "<redacted>@" + u[i+1:]
-		}
-		return "<redacted>@" + u[i+1:]
-	}
-	return u
 }

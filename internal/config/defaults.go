@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"github.com/couponq/couponq/ratelimit"
 	"os"
 	"time"
 )
@@ -13,18 +14,10 @@ const (
 )
 
 // DefaultLimits are the per-merchant limits (requests per second) used for
-// job types missing from limits:. busifavor.use (500 QPS) and
-// product_coupon.update (20/s) are documented by WeChat Pay; the documents
-// state none for the other two, so couponq picks conservative values that
-// the adaptive limiter lowers further on 429s.
-func DefaultLimits() map[string]float64 {
-	return map[string]float64{
-		"busifavor.use":         500,
-		"busifavor.stock.get":   50,
-		"product_coupon.use":    100,
-		"product_coupon.update": 20,
-	}
-}
+// job types missing from limits: the documented 500/s for busifavor.use and
+// 20/s for product_coupon.update, and couponq's choice for the two types the
+// documents give none (see wechat.Operation.AssumedLimit).
+func DefaultLimits() map[string]float64 { return ratelimit.DefaultLimits() }
 
 // defaultConcurrency is the per-worker in-flight bound per job type.
 func defaultConcurrency(t string) int {

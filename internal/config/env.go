@@ -1,11 +1,6 @@
 package config
 
-import (
-	"io"
-	"strings"
-)
-
-var ioEOF = io.EOF
+import "strings"
 
 // Environment overrides: URLs and secrets can come from the environment so
 // they need not be written into the file.

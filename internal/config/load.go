@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 
 	"go.yaml.in/yaml/v3"
@@ -25,7 +26,7 @@ func Parse(data []byte, name string) (*Config, error) {
 	var c Config
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
-	if err := dec.Decode(&c); err != nil && !errors.Is(err, errEOF()) {
+	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("config %s: %s", name, nameKeys(data, err.Error()))
 	}
 	c.applyEnv(os.LookupEnv)
@@ -44,6 +45,3 @@ func Default() *Config {
 	c.applyDefaults()
 	return c
 }
-
-// errEOF is what yaml returns for an empty document.
-func errEOF() error { return ioEOF }

@@ -55,7 +55,7 @@ func (c *Config) validateNATS(p *problems) {
 	for _, u := range strings.Split(c.NATS.URL, ",") {
 		parsed, err := url.Parse(strings.TrimSpace(u))
 		if err != nil || parsed.Host == "" {
-			p.add("nats.url", "%q is not a URL like nats://host:4222", redactURL(u))
+			p.add("nats.url", "%q is not a URL like nats://host:4222", RedactURL(u))
 			continue
 		}
 		switch parsed.Scheme {
@@ -149,7 +149,7 @@ func (c *Config) validateMerchants(p *problems) {
 func (c *Config) validateLimits(p *problems) {
 	for _, t := range sortedKeys(c.Limits) {
 		if _, err := wechat.ParseOperation(t); err != nil {
-			p.add("limits."+t, "unknown job type (known: %s)", knownTypes())
+			p.add("limits."+t, "unknown job type (known: %s)", wechat.OperationNames())
 			continue
 		}
 		if v := c.Limits[t]; !(v > 0) {
@@ -161,7 +161,7 @@ func (c *Config) validateLimits(p *problems) {
 	}
 	for _, t := range sortedKeys(c.Lanes) {
 		if _, err := wechat.ParseOperation(t); err != nil {
-			p.add("lanes."+t, "unknown job type (known: %s)", knownTypes())
+			p.add("lanes."+t, "unknown job type (known: %s)", wechat.OperationNames())
 			continue
 		}
 		if c.Lanes[t].Concurrency < 1 {
@@ -219,14 +219,6 @@ func isLoopback(host string) bool {
 	return host == "localhost" || host == "::1" || strings.HasPrefix(host, "127.")
 }
 
-func knownTypes() string {
-	names := []string{}
-	for _, op := range wechat.Operations() {
-		names = append(names, string(op))
-	}
-	return strings.Join(names, ", ")
-}
-
 func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
@@ -236,8 +228,8 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-// redactURL hides credentials embedded in a URL (nats://user:pass@host).
-func redactURL(u string) string {
+// RedactURL hides credentials embedded in a URL (nats://user:pass@host).
+func RedactURL(u string) string {
 	parsed, err := url.Parse(strings.TrimSpace(u))
 	if err != nil || parsed.User == nil {
 		// The last '@' ends the userinfo: a password may contain '@'.

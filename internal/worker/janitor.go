@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/couponq/couponq/jobs"
+	"github.com/couponq/couponq/wechat"
 )
 
 // runJanitor periodically looks for jobs published to couponq.jobs.<x>
@@ -89,7 +90,7 @@ func (w *Worker) drainUnknown(ctx, hard context.Context, s jetstream.Stream, sub
 		for msg := range batch.Messages() {
 			n++
 			d := w.describe(jobs.Type(typ), msg)
-			o := w.fail(d, nil, jobs.CodeInvalidJob, fmt.Sprintf("unknown job type %q (subject %s); known types: %s", typ, subj, knownTypes()), false)
+			o := w.fail(d, nil, jobs.CodeInvalidJob, fmt.Sprintf("unknown job type %q (subject %s); known types: %s", typ, subj, wechat.OperationNames()), false)
 			w.settle(hard, msg, d, o)
 		}
 		if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) {
@@ -100,15 +101,4 @@ func (w *Worker) drainUnknown(ctx, hard context.Context, s jetstream.Stream, sub
 		}
 	}
 	return nil
-}
-
-func knownTypes() string {
-	s := ""
-	for i, t := range jobs.Types() {
-		if i > 0 {
-			s += ", "
-		}
-		s += string(t)
-	}
-	return s
 }

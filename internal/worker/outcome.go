@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"time"
 
+	"go.uber.org/zap"
+
 	"github.com/couponq/couponq/jobs"
 )
 
@@ -45,4 +47,13 @@ type delivery struct {
 	meta       json.RawMessage
 	data       []byte
 	msgID      string
+}
+
+// logFields are the fields every log line about d carries (job id, type,
+// attempt, merchant), followed by extra.
+func (d *delivery) logFields(extra ...zap.Field) []zap.Field {
+	return append([]zap.Field{
+		zap.String("job_id", d.id), zap.String("type", string(d.typ)),
+		zap.Int("attempt", d.attempt), zap.String("mchid", d.mchid),
+	}, extra...)
 }

@@ -72,7 +72,6 @@ func (w *Worker) process(ctx context.Context, d *delivery) outcome {
 	if err := w.checkMerchant(job.MchID); err != nil {
 		return w.fail(d, nil, jobs.CodeInvalidJob, err.Error(), false)
 	}
-	log := w.log.With(zap.String("job_id", d.id), zap.String("type", string(d.typ)), zap.Int("attempt", d.attempt), zap.String("mchid", d.mchid))
 	limited := 0
 	for {
 		resp, err := w.api.Do(ctx, d.mchid, job.Req)
@@ -97,7 +96,7 @@ func (w *Worker) process(ctx context.Context, d *delivery) outcome {
 			if w.now().Sub(d.enqueuedAt) > w.cfg.MaxElapsed {
 				return w.fail(d, resp, jobs.CodeRetriesExhausted, "rate limited until retry.max_elapsed passed; last error: "+describeErr(err), true)
 			}
-			log.Info("rate limited by the API; waiting for budget and retrying", zap.String("request_id", requestID(resp, err)))
+			w.log.Info("rate limited by the API; waiting for budget and retrying", d.logFields(zap.String("request_id", requestID(resp, err)))...)
 			if w.throttler == nil {
 				// No fleet limiter to pace the retry: back off in place.
 				limited++

@@ -35,7 +35,7 @@ const settleTimeout = 15 * time.Second
 // letter (if any) and result are stored; if storing fails, the job is naked so it is
 // processed again (the API answers a repeat idempotently).
 func (w *Worker) settle(ctx context.Context, msg jetstream.Msg, d *delivery, o outcome) {
-	log := w.log.With(zap.String("job_id", d.id), zap.String("type", string(d.typ)), zap.Int("attempt", d.attempt))
+	log := w.log.With(d.logFields()...)
 	switch o.act {
 	case actHandBack:
 		if err := msg.Nak(); err != nil {
@@ -72,7 +72,7 @@ func (w *Worker) settle(ctx context.Context, msg jetstream.Msg, d *delivery, o o
 		log.Warn("ack failed after result was stored; a redelivery will be deduplicated", zap.Error(err))
 	}
 	fields := []zap.Field{
-		zap.String("status", string(r.Status)), zap.String("mchid", r.MchID),
+		zap.String("status", string(r.Status)),
 		zap.Int("http_status", r.HTTPStatus), zap.String("request_id", r.RequestID),
 		zap.Duration("latency", r.FinishedAt.Sub(r.EnqueuedAt)),
 	}

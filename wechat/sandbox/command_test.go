@@ -1,39 +1,20 @@
 package sandbox_test
 
 import (
-	"bytes"
 	"context"
 	"net/http"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/couponq/couponq/internal/testio"
 	"github.com/couponq/couponq/wechat"
 	"github.com/couponq/couponq/wechat/sandbox"
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
 )
-
-// syncBuffer is a bytes.Buffer safe for one writer and concurrent readers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // snippet is the part of the printed configuration the test checks.
 type snippet struct {
@@ -57,7 +38,7 @@ func TestRunCommand(t *testing.T) {
 	// Reuse the shared keys' speed: the command generates one merchant only.
 	c, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var stdout, stderr syncBuffer
+	var stdout, stderr testio.Buffer
 	code := make(chan int, 1)
 	go func() {
 		code <- sandbox.RunCommand(c, []string{"--addr", "127.0.0.1:0", "--backup-addr", "127.0.0.1:0",
@@ -128,7 +109,7 @@ func TestRunCommand(t *testing.T) {
 	require.NotContains(t, stderr.String(), "PRIVATE KEY")
 
 	// A second start reuses the keys.
-	var again syncBuffer
+	var again testio.Buffer
 	c2, cancel2 := context.WithCancel(context.Background())
 	code2 := make(chan int, 1)
 	go func() {
@@ -152,12 +133,12 @@ func TestRunCommandBadFlags(t *testing.T) {
 		{"extra"},
 		{"--unknown"},
 	} {
-		var stdout, stderr syncBuffer
+		var stdout, stderr testio.Buffer
 		require.Equal(t, 2, sandbox.RunCommand(context.Background(), args, &stdout, &stderr), "%v", args)
 		require.NotEmpty(t, stderr.String())
 		require.Empty(t, stdout.String())
 	}
-	var stdout, stderr syncBuffer
+	var stdout, stderr testio.Buffer
 	require.Equal(t, 0, sandbox.RunCommand(context.Background(), []string{"--help"}, &stdout, &stderr))
 	require.Contains(t, stderr.String(), "-backup-addr")
 

@@ -72,15 +72,4 @@ func (k MerchantKeys) validate() error {
 // Config.Limits does not name it: the documented 500 QPS for busifavor.use and
 // 20/s for product_coupon.update; 100/s for product_coupon.use and 50/s for
 // busifavor.stock.get, whose documents state no limit.
-func DefaultLimit(op wechat.Operation) int {
-	if n := op.DocumentedLimit(); n > 0 {
-		return n
-	}
-	switch op {
-	case wechat.OpProductCouponUse:
-		return 100
-	case wechat.OpBusifavorStockGet:
-		return 50
-	}
-	return 0
-}
+func DefaultLimit(op wechat.Operation) int { return op.AssumedLimit() }

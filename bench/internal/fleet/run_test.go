@@ -7,10 +7,10 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/couponq/couponq/internal/testio"
 	"github.com/stretchr/testify/require"
 )
 
@@ -44,7 +44,7 @@ func TestRunInterruptedStopsEveryChild(t *testing.T) {
 	tmp := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var out, errs lockedBuffer
+	var out, errs testio.Buffer
 	done := make(chan int, 1)
 	go func() {
 		done <- Run(ctx, []string{"--scenarios", "update", "--workers", "2", "--warmup", "1s", "--window", "5m",
@@ -85,22 +85,4 @@ func childrenUnder(t *testing.T, dir string) []string {
 		}
 	}
 	return out
-}
-
-// lockedBuffer is a bytes.Buffer safe to read while Run writes to it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
