@@ -3,6 +3,7 @@ package worker
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -95,13 +96,34 @@ func StreamConfigs(c StreamsConfig) []jetstream.StreamConfig {
 }
 
 // EnsureStreams creates the three streams or updates them to c, idempotently.
+// A stream that already has this configuration is left alone: a fleet that
+// starts together does not rewrite its streams once per worker (and so does
+// not update a stream while another worker adds its consumers).
 func EnsureStreams(ctx context.Context, js jetstream.JetStream, c StreamsConfig) error {
 	for _, sc := range StreamConfigs(c) {
+		if s, err := js.Stream(ctx, sc.Name); err == nil && sameStreamConfig(s.CachedInfo().Config, sc) {
+			continue
+		}
 		if _, err := js.CreateOrUpdateStream(ctx, sc); err != nil {
 			return fmt.Errorf("create or update stream %s: %w", sc.Name, err)
 		}
 	}
 	return nil
+}
+
+// sameStreamConfig reports whether have already says everything want sets.
+func sameStreamConfig(have, want jetstream.StreamConfig) bool {
+	return slices.Equal(have.Subjects, want.Subjects) &&
+		have.Description == want.Description &&
+		have.Retention == want.Retention &&
+		have.Storage == want.Storage &&
+		have.Discard == want.Discard &&
+		have.MaxMsgs == want.MaxMsgs &&
+		have.MaxBytes == want.MaxBytes &&
+		have.MaxAge == want.MaxAge &&
+		have.Duplicates == want.Duplicates &&
+		have.Replicas == want.Replicas &&
+		have.AllowDirect == want.AllowDirect
 }
 
 // ConsumerName is the durable consumer of job type t ("couponq_busifavor_use").
