@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/couponq/couponq/wechat"
+	"github.com/couponq/couponq/wechat/marketing"
 )
 
 // InvalidJobError says why a job cannot be processed: it could not be
@@ -19,7 +19,7 @@ type InvalidJobError struct {
 	Field string
 	// Reason says what is wrong.
 	Reason string
-	// Err is the underlying error, if any (for example a *wechat.ValidationError).
+	// Err is the underlying error, if any (for example a *marketing.ValidationError).
 	Err error
 }
 
@@ -39,7 +39,7 @@ type Decoded struct {
 	// Type is the job's type.
 	Type Type
 	// Req is the typed API request, validated.
-	Req wechat.Request
+	Req marketing.Request
 }
 
 // Decode parses and validates a job body of type t. Every error is an
@@ -60,7 +60,7 @@ func Decode(t Type, data []byte) (*Decoded, error) {
 	if len(job.Request) == 0 || bytes.Equal(job.Request, []byte("null")) {
 		return nil, &InvalidJobError{Field: "request", Reason: "is required"}
 	}
-	req, err := wechat.DecodeRequest(t, job.Request)
+	req, err := marketing.DecodeRequest(t, job.Request)
 	if err != nil {
 		return nil, requestDecodeProblem(err)
 	}
@@ -74,7 +74,7 @@ func Decode(t Type, data []byte) (*Decoded, error) {
 }
 
 // reconcileID derives the id from the request number or checks that they agree.
-func reconcileID(job *Job, req wechat.Request) error {
+func reconcileID(job *Job, req marketing.Request) error {
 	no := req.RequestNo()
 	switch {
 	case no == "":
@@ -95,7 +95,7 @@ func reconcileID(job *Job, req wechat.Request) error {
 // requestDecodeProblem names the request field that did not decode
 // ("request.display_info.name"), or "request" for the object itself.
 func requestDecodeProblem(err error) error {
-	var de *wechat.DecodeError
+	var de *marketing.DecodeError
 	if errors.As(err, &de) {
 		field := "request"
 		if de.Field != "" {
@@ -113,7 +113,7 @@ func validationProblems(err error) error {
 	collectLeaves(err, &leaves)
 	out := make([]error, 0, len(leaves))
 	for _, leaf := range leaves {
-		var ve *wechat.ValidationError
+		var ve *marketing.ValidationError
 		if errors.As(leaf, &ve) {
 			out = append(out, &InvalidJobError{Field: "request." + ve.Field, Reason: ve.Rule, Err: ve})
 			continue

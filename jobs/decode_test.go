@@ -5,11 +5,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/couponq/couponq/wechat/marketing"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/couponq/couponq/jobs"
-	"github.com/couponq/couponq/wechat"
 )
 
 // requireInvalid asserts that err is an *InvalidJobError for field whose
@@ -33,12 +34,12 @@ func TestDecodeValidJobs(t *testing.T) {
 		wantID  string
 		wantReq any
 	}{
-		{jobs.TypeBusifavorUse, `{"request":` + withField(t, busifavorUseRequest, "use_time", `"`+useTime+`"`) + `}`, "BF-USE-0001", &wechat.BusifavorUseRequest{}},
-		{jobs.TypeBusifavorUse, `{"id":"BF-USE-0001","mchid":"1900000001","request":` + withField(t, busifavorUseRequest, "use_time", `"`+useTime+`"`) + `,"meta":{"order_id":"A-1"}}`, "BF-USE-0001", &wechat.BusifavorUseRequest{}},
-		{jobs.TypeBusifavorStockGet, `{"id":"stock:100088_v1.2-x","request":` + stockGetRequest + `}`, "stock:100088_v1.2-x", &wechat.BusifavorStockGetRequest{}},
-		{jobs.TypeProductCouponUse, `{"request":` + withField(t, pcUseRequest, "use_time", `"`+useTime+`"`) + `}`, "PC-USE-0001", &wechat.ProductCouponUseRequest{}},
-		{jobs.TypeProductCouponUpdate, `{"request":` + pcUpdateRequest + `}`, "PC-UPD-0001", &wechat.ProductCouponUpdateRequest{}},
-		{jobs.TypeProductCouponUpdate, `{"id":"PC-UPD-0001","request":` + pcUpdateRequest + `}`, "PC-UPD-0001", &wechat.ProductCouponUpdateRequest{}},
+		{jobs.TypeBusifavorUse, `{"request":` + withField(t, busifavorUseRequest, "use_time", `"`+useTime+`"`) + `}`, "BF-USE-0001", &marketing.BusifavorUseRequest{}},
+		{jobs.TypeBusifavorUse, `{"id":"BF-USE-0001","mchid":"1900000001","request":` + withField(t, busifavorUseRequest, "use_time", `"`+useTime+`"`) + `,"meta":{"order_id":"A-1"}}`, "BF-USE-0001", &marketing.BusifavorUseRequest{}},
+		{jobs.TypeBusifavorStockGet, `{"id":"stock:100088_v1.2-x","request":` + stockGetRequest + `}`, "stock:100088_v1.2-x", &marketing.BusifavorStockGetRequest{}},
+		{jobs.TypeProductCouponUse, `{"request":` + withField(t, pcUseRequest, "use_time", `"`+useTime+`"`) + `}`, "PC-USE-0001", &marketing.ProductCouponUseRequest{}},
+		{jobs.TypeProductCouponUpdate, `{"request":` + pcUpdateRequest + `}`, "PC-UPD-0001", &marketing.ProductCouponUpdateRequest{}},
+		{jobs.TypeProductCouponUpdate, `{"id":"PC-UPD-0001","request":` + pcUpdateRequest + `}`, "PC-UPD-0001", &marketing.ProductCouponUpdateRequest{}},
 	}
 	for _, c := range cases {
 		t.Run(string(c.typ)+"/"+c.wantID, func(t *testing.T) {
@@ -109,7 +110,7 @@ func TestDecodeRequestShapeNamesTheField(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := jobs.Decode(c.typ, []byte(`{"id":"probe","request":`+c.req+`}`))
 			ie := requireInvalid(t, err, c.field, c.field+": "+c.frag)
-			var de *wechat.DecodeError
+			var de *marketing.DecodeError
 			assert.True(t, errors.As(ie, &de), "the wechat decode error is kept: %v", err)
 		})
 	}
@@ -120,7 +121,7 @@ func TestDecodeFieldRuleViolation(t *testing.T) {
 	body := `{"request":` + withField(t, busifavorUseRequest, "use_time", `"yesterday"`) + `}`
 	_, err := jobs.Decode(jobs.TypeBusifavorUse, []byte(body))
 	ie := requireInvalid(t, err, "request.use_time", "request.use_time")
-	var ve *wechat.ValidationError
+	var ve *marketing.ValidationError
 	require.True(t, errors.As(ie, &ve))
 	assert.Equal(t, "use_time", ve.Field)
 	_, joined := err.(interface{ Unwrap() []error })
@@ -139,7 +140,7 @@ func TestDecodeSeveralViolationsComeBackJoined(t *testing.T) {
 		var ie *jobs.InvalidJobError
 		require.True(t, errors.As(e, &ie), "%T", e)
 		assert.True(t, strings.HasPrefix(ie.Field, "request."), ie.Field)
-		var ve *wechat.ValidationError
+		var ve *marketing.ValidationError
 		require.True(t, errors.As(ie, &ve))
 		assert.Equal(t, "request."+ve.Field, ie.Field)
 		fields = append(fields, ie.Field)

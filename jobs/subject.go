@@ -4,29 +4,29 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/couponq/couponq/wechat"
+	"github.com/couponq/couponq/wechat/marketing"
 )
 
 // Type is a job type. Its string is the WeChat Pay operation it calls,
 // for example "product_coupon.update".
-type Type = wechat.Operation
+type Type = marketing.Operation
 
 // The four job types.
 const (
-	TypeBusifavorUse        = wechat.OpBusifavorUse
-	TypeBusifavorStockGet   = wechat.OpBusifavorStockGet
-	TypeProductCouponUse    = wechat.OpProductCouponUse
-	TypeProductCouponUpdate = wechat.OpProductCouponUpdate
+	TypeBusifavorUse        = marketing.OpBusifavorUse
+	TypeBusifavorStockGet   = marketing.OpBusifavorStockGet
+	TypeProductCouponUse    = marketing.OpProductCouponUse
+	TypeProductCouponUpdate = marketing.OpProductCouponUpdate
 )
 
 // Types lists every job type.
-func Types() []Type { return wechat.Operations() }
+func Types() []Type { return marketing.Operations() }
 
 // ParseType returns the job type named s, or an error naming the known ones.
 func ParseType(s string) (Type, error) {
-	t, err := wechat.ParseOperation(s)
+	t, err := marketing.ParseOperation(s)
 	if err != nil {
-		return "", fmt.Errorf("unknown job type %q (known: %s): %w", s, wechat.OperationNames(), err)
+		return "", fmt.Errorf("unknown job type %q (known: %s): %w", s, marketing.OperationNames(), err)
 	}
 	return t, nil
 }

@@ -3,27 +3,12 @@ package ratelimit
 import (
 	"errors"
 	"fmt"
-	"github.com/couponq/couponq/wechat"
 	"math"
 	"regexp"
 	"time"
 
 	"go.uber.org/zap"
 )
-
-// DefaultLimits returns the per-second limits used for job types that
-// Config.Limits does not name. Each applies to every merchant account
-// separately. busifavor.use (500/s) and product_coupon.update (20/s) are the
-// limits WeChat Pay documents; product_coupon.use (100/s) and
-// busifavor.stock.get (50/s) are not documented and are couponq's choice.
-// The map is new on every call; callers may change it.
-func DefaultLimits() map[string]float64 {
-	m := make(map[string]float64, 4)
-	for _, op := range wechat.Operations() {
-		m[string(op)] = float64(op.AssumedLimit())
-	}
-	return m
-}
 
 // Defaults of Config fields.
 const (
@@ -38,9 +23,14 @@ const (
 // applies its own numbers to it.
 type Config struct {
 	// Limits is the fleet-wide limit in requests per second per job type;
-	// it applies to each merchant account separately. Types it does not name
-	// use DefaultLimits; a type in neither is refused by Wait.
+	// it applies to each merchant account separately. A key whose type has
+	// no limit here (nor in MerchantLimits) is refused by Wait with
+	// ErrNoLimit. The caller supplies the defaults (internal/config fills
+	// them from the operation table).
 	Limits map[string]float64
+	// MerchantLimits overrides Limits for single merchant accounts:
+	// MerchantLimits[mchid][type]. WeChat Pay quotas differ between accounts.
+	MerchantLimits map[string]map[string]float64
 	// Headroom scales every budget to the rate actually paced: rate =
 	// Headroom × budget. Default 0.985, which absorbs up to 15 ms of variation
 	// between a slot and the request reaching the API (see
@@ -102,13 +92,9 @@ func (c Config) withDefaults() Config {
 // its field.
 func (c Config) validate() error {
 	var errs []error
-	for typ, v := range c.Limits {
-		if !typePattern.MatchString(typ) {
-			errs = append(errs, fmt.Errorf("limits: invalid job type %q", typ))
-		}
-		if !(v > 0) || math.IsInf(v, 0) {
-			errs = append(errs, fmt.Errorf("limits.%s: must be a positive number of requests per second, got %v", typ, v))
-		}
+	errs = append(errs, checkLimits("limits", c.Limits)...)
+	for mchid, l := range c.MerchantLimits {
+		errs = append(errs, checkLimits("merchant_limits."+mchid, l)...)
 	}
 	if !(c.Headroom > 0 && c.Headroom <= 1) {
 		errs = append(errs, fmt.Errorf("headroom: must be in (0, 1], got %v", c.Headroom))
@@ -136,11 +122,26 @@ func (c Config) validate() error {
 	return errors.Join(errs...)
 }
 
-// limit returns the configured limit for a job type.
-func (c Config) limit(typ string) (float64, bool) {
-	if v, ok := c.Limits[typ]; ok {
+// checkLimits reports every invalid type or rate in l, naming field.
+func checkLimits(field string, l map[string]float64) []error {
+	var errs []error
+	for typ, v := range l {
+		if !typePattern.MatchString(typ) {
+			errs = append(errs, fmt.Errorf("%s: invalid job type %q", field, typ))
+		}
+		if !(v > 0) || math.IsInf(v, 0) {
+			errs = append(errs, fmt.Errorf("%s.%s: must be a positive number of requests per second, got %v", field, typ, v))
+		}
+	}
+	return errs
+}
+
+// limit returns the configured limit for a key: the merchant's own, else
+// the type's.
+func (c Config) limit(k Key) (float64, bool) {
+	if v, ok := c.MerchantLimits[k.MchID][k.Type]; ok {
 		return v, true
 	}
-	v, ok := DefaultLimits()[typ]
+	v, ok := c.Limits[k.Type]
 	return v, ok
 }

@@ -7,23 +7,21 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func TestDefaultLimitsAndLookup(t *testing.T) {
-	d := DefaultLimits()
-	require.Equal(t, map[string]float64{
-		"busifavor.use": 500, "busifavor.stock.get": 50,
-		"product_coupon.use": 100, "product_coupon.update": 20,
-	}, d)
-	d["busifavor.use"] = 1
-	require.Equal(t, 500.0, DefaultLimits()["busifavor.use"], "a fresh map each call")
-
-	c := Config{Limits: map[string]float64{"busifavor.use": 300}}
-	v, ok := c.limit("busifavor.use")
+func TestLimitLookup(t *testing.T) {
+	c := Config{
+		Limits:         map[string]float64{"busifavor.use": 300, "product_coupon.update": 20},
+		MerchantLimits: map[string]map[string]float64{"1900000002": {"product_coupon.update": 10}},
+	}
+	v, ok := c.limit(Key{MchID: "1900000001", Type: "busifavor.use"})
 	require.True(t, ok)
 	require.Equal(t, 300.0, v)
-	v, ok = c.limit("product_coupon.update")
+	v, ok = c.limit(Key{MchID: "1900000002", Type: "product_coupon.update"})
 	require.True(t, ok)
-	require.Equal(t, 20.0, v, "missing type: default")
-	_, ok = c.limit("marketing.unknown")
+	require.Equal(t, 10.0, v, "the merchant's own limit wins")
+	v, ok = c.limit(Key{MchID: "1900000002", Type: "busifavor.use"})
+	require.True(t, ok)
+	require.Equal(t, 300.0, v, "types the merchant does not override: the type's limit")
+	_, ok = c.limit(Key{MchID: "1900000001", Type: "marketing.unknown"})
 	require.False(t, ok)
 }
 

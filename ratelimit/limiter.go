@@ -224,7 +224,7 @@ func (l *Limiter) queue(key Key) (*keyQueue, error) {
 	if q, ok := l.queues[key]; ok {
 		return q, nil
 	}
-	limit, ok := l.cfg.limit(key.Type)
+	limit, ok := l.cfg.limit(key)
 	if !ok {
 		return nil, fmt.Errorf("%w: %q", ErrNoLimit, key.Type)
 	}

@@ -35,7 +35,7 @@ func (b *testBundle) limiter(t *testing.T, id string, mod func(*Config)) *Limite
 	t.Helper()
 	js, err := jetstream.New(natstest.Connect(t, b.srv.ClientURL()))
 	require.NoError(t, err)
-	cfg := Config{WorkerID: id}
+	cfg := Config{WorkerID: id, Limits: testLimits()}
 	if mod != nil {
 		mod(&cfg)
 	}
@@ -43,6 +43,11 @@ func (b *testBundle) limiter(t *testing.T, id string, mod func(*Config)) *Limite
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = l.Close() })
 	return l
+}
+
+// testLimits are WeChat Pay's limits for the four job types.
+func testLimits() map[string]float64 {
+	return map[string]float64{"busifavor.use": 500, "busifavor.stock.get": 50, "product_coupon.use": 100, "product_coupon.update": 20}
 }
 
 // run runs l.Run until the returned stop is called (or the test ends).
@@ -209,7 +214,7 @@ func TestThrottledCutsTheBudgetForTheWholeFleet(t *testing.T) {
 func TestWaitsForOneKeyNeverDelayAnother(t *testing.T) {
 	b := setup(t)
 	l := b.limiter(t, "w1", func(c *Config) {
-		c.Limits = map[string]float64{"product_coupon.update": 0.05} // one per 20 s
+		c.Limits["product_coupon.update"] = 0.05 // one per 20 s
 	})
 	slow := Key{MchID: "1900000001", Type: "product_coupon.update"}
 	fast := Key{MchID: "1900000001", Type: "busifavor.use"}
@@ -251,7 +256,7 @@ func TestWaitRefusesWhatItCannotPace(t *testing.T) {
 	require.ErrorContains(t, err, "invalid merchant id")
 
 	// A caller blocked at Close gets ErrClosed, and so does any later one.
-	l2 := b.limiter(t, "w2", func(c *Config) { c.Limits = map[string]float64{"busifavor.use": 0.01} })
+	l2 := b.limiter(t, "w2", func(c *Config) { c.Limits["busifavor.use"] = 0.01 })
 	errs := make(chan error, 1)
 	go func() {
 		_, err := l2.Wait(b.ctx, Key{MchID: "1900000001", Type: "busifavor.use"})
@@ -298,7 +303,7 @@ func TestWaitReleasesCallersAtTheirSlotsOnly(t *testing.T) {
 	fc := newFakeClock()
 	l := b.limiter(t, "w1", func(c *Config) {
 		c.Clock = fc
-		c.Limits = map[string]float64{"product_coupon.update": 10}
+		c.Limits["product_coupon.update"] = 10
 	})
 	var mu sync.Mutex
 	var early []int64
@@ -410,7 +415,7 @@ func TestGivingUpPassesTheSlotOn(t *testing.T) {
 	fc := newFakeClock()
 	l := b.limiter(t, "w1", func(c *Config) {
 		c.Clock = fc
-		c.Limits = map[string]float64{"product_coupon.update": 0.1} // one per ~10 s
+		c.Limits["product_coupon.update"] = 0.1 // one per ~10 s
 	})
 	var mu sync.Mutex
 	var granted []int64

@@ -11,9 +11,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/couponq/couponq/wechat/marketing"
+
+	"github.com/wechatpay-apiv3/wechatpay-go/utils"
+
 	"github.com/couponq/couponq/wechat"
 	"github.com/couponq/couponq/wechat/sandbox"
-	"github.com/wechatpay-apiv3/wechatpay-go/utils"
 )
 
 // cpuTime is the process's user+system CPU time so far.
@@ -39,7 +42,7 @@ func cpuTime(b *testing.B) time.Duration {
 func BenchmarkSignedCall(b *testing.B) {
 	e := newEnv(b)
 	c := e.client(b, func(c *wechat.Config) { c.BackupURL = wechat.NoBackup; c.Pacer = nil })
-	req := &wechat.BusifavorStockGetRequest{StockID: sandbox.FixtureBusifavorStockID}
+	req := &marketing.BusifavorStockGetRequest{StockID: sandbox.FixtureBusifavorStockID}
 	ctx := b.Context()
 	if _, err := c.Do(ctx, mch, req); err != nil { // warm the connection
 		b.Fatal(err)

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+
+	"github.com/couponq/couponq/wechat/marketing"
 )
 
 // Class tells the worker what to do with a failed call.
@@ -44,8 +46,8 @@ func (c Class) String() string {
 //     parameters"); *TransportError; *UnverifiedError (the call may have
 //     taken effect); context deadline: ClassRetryable;
 //   - every other 4xx (PARAM_ERROR, INVALID_REQUEST, SIGN_ERROR, NO_AUTH,
-//     NOT_ENOUGH, NOT_FOUND, RESOURCE_NOT_EXISTS, ...), *ValidationError,
-//     *DecodeError, ErrUnknownMerchant, context cancellation and anything
+//     NOT_ENOUGH, NOT_FOUND, RESOURCE_NOT_EXISTS, ...), *marketing.ValidationError,
+//     *marketing.DecodeError, ErrUnknownMerchant, context cancellation and anything
 //     unknown: ClassPermanent.
 //
 // Classify(nil) is ClassPermanent; it is never meaningful to ask.
@@ -84,7 +86,7 @@ func classifyAPI(status int, code string) Class {
 // ErrorCode is the code to put in a failed job's result: the API's code for
 // *APIError ("HTTP_<status>" when the body had none), "RESPONSE_UNVERIFIED"
 // for *UnverifiedError, "NETWORK_ERROR" for *TransportError and context
-// deadlines, "INVALID_REQUEST" for *ValidationError and *DecodeError,
+// deadlines, "INVALID_REQUEST" for *marketing.ValidationError and *marketing.DecodeError,
 // "UNKNOWN_MERCHANT" for ErrUnknownMerchant, "CANCELED" for context
 // cancellation and "INTERNAL_ERROR" otherwise. Never "" for a non-nil error;
 // "" for nil.
@@ -96,8 +98,8 @@ func ErrorCode(err error) string {
 		apiErr *APIError
 		unv    *UnverifiedError
 		tr     *TransportError
-		ve     *ValidationError
-		de     *DecodeError
+		ve     *marketing.ValidationError
+		de     *marketing.DecodeError
 	)
 	switch {
 	case errors.As(err, &apiErr):

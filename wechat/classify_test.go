@@ -8,6 +8,8 @@ import (
 	"io"
 	"testing"
 
+	"github.com/couponq/couponq/wechat/marketing"
+
 	"github.com/stretchr/testify/assert"
 )
 
@@ -16,53 +18,53 @@ import (
 // the worker must see.
 var documentedErrors = []struct {
 	doc    string
-	op     Operation
+	op     marketing.Operation
 	status int
 	code   string
 	want   Class
 }{
-	{"000", OpProductCouponUse, 400, "PARAM_ERROR", ClassPermanent},
-	{"000", OpProductCouponUse, 400, "INVALID_REQUEST", ClassPermanent},
-	{"000", OpProductCouponUse, 401, "SIGN_ERROR", ClassPermanent},
-	{"000", OpProductCouponUse, 500, "SYSTEM_ERROR", ClassRetryable},
-	{"000", OpProductCouponUse, 403, "NO_AUTH", ClassPermanent},
-	{"000", OpProductCouponUse, 403, "NOT_ENOUGH", ClassPermanent},
-	{"000", OpProductCouponUse, 404, "NOT_FOUND", ClassPermanent},
-	{"000", OpProductCouponUse, 429, "RATELIMIT_EXCEEDED", ClassRateLimited},
+	{"000", marketing.OpProductCouponUse, 400, "PARAM_ERROR", ClassPermanent},
+	{"000", marketing.OpProductCouponUse, 400, "INVALID_REQUEST", ClassPermanent},
+	{"000", marketing.OpProductCouponUse, 401, "SIGN_ERROR", ClassPermanent},
+	{"000", marketing.OpProductCouponUse, 500, "SYSTEM_ERROR", ClassRetryable},
+	{"000", marketing.OpProductCouponUse, 403, "NO_AUTH", ClassPermanent},
+	{"000", marketing.OpProductCouponUse, 403, "NOT_ENOUGH", ClassPermanent},
+	{"000", marketing.OpProductCouponUse, 404, "NOT_FOUND", ClassPermanent},
+	{"000", marketing.OpProductCouponUse, 429, "RATELIMIT_EXCEEDED", ClassRateLimited},
 
-	{"002", OpBusifavorStockGet, 400, "PARAM_ERROR", ClassPermanent},
-	{"002", OpBusifavorStockGet, 400, "INVALID_REQUEST", ClassPermanent},
-	{"002", OpBusifavorStockGet, 401, "SIGN_ERROR", ClassPermanent},
-	{"002", OpBusifavorStockGet, 500, "SYSTEM_ERROR", ClassRetryable},
-	{"002", OpBusifavorStockGet, 400, "APPID_MCHID_NOT_MATCH", ClassPermanent},
-	{"002", OpBusifavorStockGet, 400, "MCH_NOT_EXISTS", ClassPermanent},
-	{"002", OpBusifavorStockGet, 400, "RESOURCE_ALREADY_EXISTS", ClassPermanent},
-	{"002", OpBusifavorStockGet, 400, "SYSTEM_ERROR", ClassRetryable},
-	{"002", OpBusifavorStockGet, 403, "NO_AUTH", ClassPermanent},
-	{"002", OpBusifavorStockGet, 403, "RULE_LIMIT", ClassPermanent},
-	{"002", OpBusifavorStockGet, 404, "RESOURCE_NOT_EXISTS", ClassPermanent},
-	{"002", OpBusifavorStockGet, 404, "USER_NOT_EXISTS", ClassPermanent},
-	{"002", OpBusifavorStockGet, 429, "FREQUENCY_LIMITED", ClassRateLimited},
+	{"002", marketing.OpBusifavorStockGet, 400, "PARAM_ERROR", ClassPermanent},
+	{"002", marketing.OpBusifavorStockGet, 400, "INVALID_REQUEST", ClassPermanent},
+	{"002", marketing.OpBusifavorStockGet, 401, "SIGN_ERROR", ClassPermanent},
+	{"002", marketing.OpBusifavorStockGet, 500, "SYSTEM_ERROR", ClassRetryable},
+	{"002", marketing.OpBusifavorStockGet, 400, "APPID_MCHID_NOT_MATCH", ClassPermanent},
+	{"002", marketing.OpBusifavorStockGet, 400, "MCH_NOT_EXISTS", ClassPermanent},
+	{"002", marketing.OpBusifavorStockGet, 400, "RESOURCE_ALREADY_EXISTS", ClassPermanent},
+	{"002", marketing.OpBusifavorStockGet, 400, "SYSTEM_ERROR", ClassRetryable},
+	{"002", marketing.OpBusifavorStockGet, 403, "NO_AUTH", ClassPermanent},
+	{"002", marketing.OpBusifavorStockGet, 403, "RULE_LIMIT", ClassPermanent},
+	{"002", marketing.OpBusifavorStockGet, 404, "RESOURCE_NOT_EXISTS", ClassPermanent},
+	{"002", marketing.OpBusifavorStockGet, 404, "USER_NOT_EXISTS", ClassPermanent},
+	{"002", marketing.OpBusifavorStockGet, 429, "FREQUENCY_LIMITED", ClassRateLimited},
 
-	{"003", OpProductCouponUpdate, 400, "PARAM_ERROR", ClassPermanent},
-	{"003", OpProductCouponUpdate, 400, "INVALID_REQUEST", ClassPermanent},
-	{"003", OpProductCouponUpdate, 401, "SIGN_ERROR", ClassPermanent},
-	{"003", OpProductCouponUpdate, 500, "SYSTEM_ERROR", ClassRetryable},
-	{"003", OpProductCouponUpdate, 404, "NOT_FOUND", ClassPermanent},
-	{"003", OpProductCouponUpdate, 429, "RATELIMIT_EXCEEDED", ClassRateLimited},
+	{"003", marketing.OpProductCouponUpdate, 400, "PARAM_ERROR", ClassPermanent},
+	{"003", marketing.OpProductCouponUpdate, 400, "INVALID_REQUEST", ClassPermanent},
+	{"003", marketing.OpProductCouponUpdate, 401, "SIGN_ERROR", ClassPermanent},
+	{"003", marketing.OpProductCouponUpdate, 500, "SYSTEM_ERROR", ClassRetryable},
+	{"003", marketing.OpProductCouponUpdate, 404, "NOT_FOUND", ClassPermanent},
+	{"003", marketing.OpProductCouponUpdate, 429, "RATELIMIT_EXCEEDED", ClassRateLimited},
 
-	{"004", OpBusifavorUse, 400, "PARAM_ERROR", ClassPermanent},
-	{"004", OpBusifavorUse, 400, "SYSTEM_ERROR", ClassRetryable},
-	{"004", OpBusifavorUse, 400, "RESOURCE_ALREADY_EXISTS", ClassPermanent},
-	{"004", OpBusifavorUse, 404, "RESOURCE_NOT_EXISTS", ClassPermanent},
-	{"004", OpBusifavorUse, 403, "NOAUTH", ClassPermanent},
-	{"004", OpBusifavorUse, 400, "APPID_MCHID_NOT_MATCH", ClassPermanent},
-	{"004", OpBusifavorUse, 400, "MCH_NOT_EXISTS", ClassPermanent},
-	{"004", OpBusifavorUse, 404, "USER_NOT_EXISTS", ClassPermanent},
-	{"004", OpBusifavorUse, 500, "SYSTEM_ERROR", ClassRetryable},
-	{"004", OpBusifavorUse, 429, "FREQUENCY_LIMITED", ClassRateLimited},
-	{"004", OpBusifavorUse, 403, "RULELIMIT", ClassPermanent},
-	{"004", OpBusifavorUse, 400, "INVALID_REQUEST", ClassPermanent},
+	{"004", marketing.OpBusifavorUse, 400, "PARAM_ERROR", ClassPermanent},
+	{"004", marketing.OpBusifavorUse, 400, "SYSTEM_ERROR", ClassRetryable},
+	{"004", marketing.OpBusifavorUse, 400, "RESOURCE_ALREADY_EXISTS", ClassPermanent},
+	{"004", marketing.OpBusifavorUse, 404, "RESOURCE_NOT_EXISTS", ClassPermanent},
+	{"004", marketing.OpBusifavorUse, 403, "NOAUTH", ClassPermanent},
+	{"004", marketing.OpBusifavorUse, 400, "APPID_MCHID_NOT_MATCH", ClassPermanent},
+	{"004", marketing.OpBusifavorUse, 400, "MCH_NOT_EXISTS", ClassPermanent},
+	{"004", marketing.OpBusifavorUse, 404, "USER_NOT_EXISTS", ClassPermanent},
+	{"004", marketing.OpBusifavorUse, 500, "SYSTEM_ERROR", ClassRetryable},
+	{"004", marketing.OpBusifavorUse, 429, "FREQUENCY_LIMITED", ClassRateLimited},
+	{"004", marketing.OpBusifavorUse, 403, "RULELIMIT", ClassPermanent},
+	{"004", marketing.OpBusifavorUse, 400, "INVALID_REQUEST", ClassPermanent},
 }
 
 func TestClassifyDocumentedErrors(t *testing.T) {
@@ -79,7 +81,7 @@ func TestClassifyDocumentedErrors(t *testing.T) {
 }
 
 func TestClassifyOther(t *testing.T) {
-	ve := errors.Join(&ValidationError{Field: "a", Rule: "r"}, &ValidationError{Field: "b", Rule: "r"})
+	ve := errors.Join(&marketing.ValidationError{Field: "a", Rule: "r"}, &marketing.ValidationError{Field: "b", Rule: "r"})
 	for _, tc := range []struct {
 		name string
 		err  error
@@ -96,9 +98,9 @@ func TestClassifyOther(t *testing.T) {
 		{"unverified", &UnverifiedError{StatusCode: 200, Reason: "x"}, ClassRetryable, "RESPONSE_UNVERIFIED"},
 		{"transport", &TransportError{Host: "h", Err: io.ErrUnexpectedEOF}, ClassRetryable, "NETWORK_ERROR"},
 		{"transport timeout", &TransportError{Host: "h", Err: context.DeadlineExceeded}, ClassRetryable, "NETWORK_ERROR"},
-		{"validation", &ValidationError{Field: "a", Rule: "r"}, ClassPermanent, "INVALID_REQUEST"},
+		{"validation", &marketing.ValidationError{Field: "a", Rule: "r"}, ClassPermanent, "INVALID_REQUEST"},
 		{"validation joined", ve, ClassPermanent, "INVALID_REQUEST"},
-		{"decode", &DecodeError{Problem: "p"}, ClassPermanent, "INVALID_REQUEST"},
+		{"decode", &marketing.DecodeError{Problem: "p"}, ClassPermanent, "INVALID_REQUEST"},
 		{"unknown merchant", fmt.Errorf("%w %q", ErrUnknownMerchant, "1"), ClassPermanent, "UNKNOWN_MERCHANT"},
 		{"deadline", context.DeadlineExceeded, ClassRetryable, "NETWORK_ERROR"},
 		{"canceled", context.Canceled, ClassPermanent, "CANCELED"},
@@ -118,16 +120,16 @@ func TestClassifyOther(t *testing.T) {
 }
 
 func TestErrorMessages(t *testing.T) {
-	e := &APIError{Op: OpProductCouponUse, StatusCode: 403, Code: "NOT_ENOUGH", Message: "用户券当前无法使用",
+	e := &APIError{Op: marketing.OpProductCouponUse, StatusCode: 403, Code: "NOT_ENOUGH", Message: "用户券当前无法使用",
 		Detail: json.RawMessage(`{"field":"coupon_code"}`), RequestID: "08F1"}
 	assert.Equal(t, `wechat: product_coupon.use: HTTP 403 NOT_ENOUGH: 用户券当前无法使用 detail={"field":"coupon_code"} (Request-ID 08F1)`, e.Error())
-	sign := &APIError{Op: OpBusifavorUse, StatusCode: 401, Code: "SIGN_ERROR", Message: "签名错误"}
+	sign := &APIError{Op: marketing.OpBusifavorUse, StatusCode: 401, Code: "SIGN_ERROR", Message: "签名错误"}
 	assert.Contains(t, sign.Error(), "check the merchant private key, certificate serial and the clock")
-	u := &UnverifiedError{Op: OpBusifavorUse, StatusCode: 200, Reason: "probe", Err: io.EOF, RequestID: "r"}
+	u := &UnverifiedError{Op: marketing.OpBusifavorUse, StatusCode: 200, Reason: "probe", Err: io.EOF, RequestID: "r"}
 	assert.Equal(t, "wechat: busifavor.use: HTTP 200 answer not verified: probe: EOF (Request-ID r); the call may have taken effect", u.Error())
 	assert.ErrorIs(t, u, io.EOF)
 	tr := &TransportError{Host: "https://api.mch.weixin.qq.com", Err: io.EOF}
 	assert.Equal(t, "wechat: no answer from https://api.mch.weixin.qq.com: EOF", tr.Error())
 	assert.ErrorIs(t, tr, io.EOF)
-	assert.Equal(t, "request.display_info.name: expected string, got number", (&DecodeError{Field: "display_info.name", Problem: "expected string, got number"}).Error())
+	assert.Equal(t, "request.display_info.name: expected string, got number", (&marketing.DecodeError{Field: "display_info.name", Problem: "expected string, got number"}).Error())
 }

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/couponq/couponq/wechat/marketing"
+
 	"github.com/wechatpay-apiv3/wechatpay-go/core/consts"
 	"go.uber.org/zap"
 )
@@ -37,7 +39,7 @@ var userAgent = "couponq-wechat/1 wechatpay-go/" + consts.Version + " " + runtim
 // until the attempt may start or returns an error (typically ctx's) to
 // abandon it.
 type Pacer interface {
-	Wait(ctx context.Context, mchid string, op Operation) error
+	Wait(ctx context.Context, mchid string, op marketing.Operation) error
 }
 
 // Config configures a Client. The zero value is usable: production hosts,

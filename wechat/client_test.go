@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/couponq/couponq/wechat/marketing"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/zap"
@@ -27,7 +29,7 @@ func deadURL(t *testing.T) string {
 
 func TestDoSendsSignedRequests(t *testing.T) {
 	for _, tc := range []struct {
-		req    Request
+		req    marketing.Request
 		answer string
 		check  func(t *testing.T, c *Client)
 	}{
@@ -125,15 +127,14 @@ func TestDoValidationSendsNothing(t *testing.T) {
 	c := newTestClient(t, Config{BaseURL: f.URL(), Pacer: p})
 	r := docPCUse()
 	r.UseTime = "2025-07-24T00:00+08:00"
-	r.AssociatedOrderInfo = &AssociatedOrderInfo{}
+	r.AssociatedOrderInfo = &marketing.AssociatedOrderInfo{}
 	resp, err := c.Do(context.Background(), "1900000001", r)
 	assert.Nil(t, resp)
-	vs := violations(t, err)
-	require.Len(t, vs, 2)
-	assert.Equal(t, "use_time", vs[0].Field)
-	assert.Equal(t, "associated_order_info", vs[1].Field)
+	var ve *marketing.ValidationError
+	require.ErrorAs(t, err, &ve)
+	require.ErrorContains(t, err, "use_time")
+	require.ErrorContains(t, err, "associated_order_info")
 	_, err = c.Do(context.Background(), "1900000001", nil)
-	var ve *ValidationError
 	require.ErrorAs(t, err, &ve)
 	_, _, err = c.UseProductCoupon(context.Background(), "1900000001", nil)
 	require.ErrorAs(t, err, &ve, "typed nil request")
@@ -168,7 +169,7 @@ func TestDoAPIErrors(t *testing.T) {
 			assert.Equal(t, "fake-1", apiErr.RequestID)
 			assert.Equal(t, "fake-1", apiErr.Header.Get("Request-ID"))
 			assert.Equal(t, tc.answer.body, string(apiErr.Body))
-			assert.Equal(t, OpBusifavorUse, apiErr.Op)
+			assert.Equal(t, marketing.OpBusifavorUse, apiErr.Op)
 			require.NotNil(t, resp)
 			assert.Equal(t, tc.answer.status, resp.StatusCode)
 			assert.Empty(t, backup.requests(), "4xx does not fail over")

@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"reflect"
 
+	"github.com/couponq/couponq/wechat/marketing"
+
 	"go.uber.org/zap"
 )
 
@@ -22,14 +24,14 @@ import (
 //
 // On success it returns the answer and nil. On failure it returns the last
 // answer (nil if none came back) and an error that is, or wraps, one of:
-// *ValidationError (nothing sent), ErrUnknownMerchant (nothing sent),
+// *marketing.ValidationError (nothing sent), ErrUnknownMerchant (nothing sent),
 // *APIError (a non-2xx answer), *UnverifiedError (a 2xx that failed
 // verification; the call may have taken effect), *TransportError (no
 // answer). Classify and ErrorCode interpret it. Do never retries beyond the
 // one failover; that is the worker's job.
-func (c *Client) Do(ctx context.Context, mchid string, req Request) (*Response, error) {
+func (c *Client) Do(ctx context.Context, mchid string, req marketing.Request) (*Response, error) {
 	if v := reflect.ValueOf(req); req == nil || v.Kind() == reflect.Pointer && v.IsNil() {
-		return nil, &ValidationError{Field: "request", Rule: "is required"}
+		return nil, &marketing.ValidationError{Field: "request", Rule: "is required"}
 	}
 	a, err := c.account(mchid)
 	if err != nil {
@@ -86,7 +88,7 @@ func shouldFailover(err error) bool {
 }
 
 // prepare builds one signed HTTP request to host. Its context is set by send.
-func (c *Client) prepare(ctx context.Context, a *account, req Request, host string, body []byte) (*http.Request, error) {
+func (c *Client) prepare(ctx context.Context, a *account, req marketing.Request, host string, body []byte) (*http.Request, error) {
 	op := req.Operation()
 	var rd io.Reader
 	if body != nil {
@@ -112,7 +114,7 @@ func (c *Client) prepare(ctx context.Context, a *account, req Request, host stri
 
 // send makes one HTTP attempt with a request built by prepare, bounded by
 // the client's per-attempt timeout.
-func (c *Client) send(ctx context.Context, a *account, req Request, host string, hreq *http.Request) (*Response, error) {
+func (c *Client) send(ctx context.Context, a *account, req marketing.Request, host string, hreq *http.Request) (*Response, error) {
 	op := req.Operation()
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()

@@ -5,7 +5,7 @@
 // The package owns everything between a couponq job's "request" object and a
 // verified answer:
 //
-//   - typed requests and responses for the four calls (DecodeRequest strictly
+//   - typed requests and responses for the four calls (marketing.DecodeRequest strictly
 //     decodes a job's request object; Validate applies the documents' field
 //     rules, so nothing invalid is ever sent);
 //   - signing with the merchant's private key and verification of every 2xx

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+
+	"github.com/couponq/couponq/wechat/marketing"
 )
 
 // ErrUnknownMerchant is returned (wrapped, naming the mchid) by Client.Do for
@@ -18,7 +20,7 @@ var ErrUnknownMerchant = errors.New("wechat: unknown merchant")
 // ErrorCode then reports "HTTP_<status>". Non-2xx answers are not signature
 // verified (the SDK does not verify them either).
 type APIError struct {
-	Op         Operation
+	Op         marketing.Operation
 	Host       string // base URL that answered
 	StatusCode int
 	Code       string
@@ -59,7 +61,7 @@ func (e *APIError) Error() string {
 // not match the signature. The call may have taken effect, so it is retryable
 // with the same request (the API de-duplicates on the request number).
 type UnverifiedError struct {
-	Op         Operation
+	Op         marketing.Operation
 	Host       string
 	StatusCode int
 	RequestID  string

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/couponq/couponq/wechat/marketing"
+
 	"github.com/couponq/couponq/wechat"
 )
 
@@ -16,13 +18,13 @@ func ExampleDecodeRequest() {
 	  "display_info": {"name": "新券", "image_url": "https://img/1", "background_url": "https://img/2"},
 	  "brand_id": "120344"
 	}`)
-	req, err := wechat.DecodeRequest(wechat.OpProductCouponUpdate, raw)
+	req, err := marketing.DecodeRequest(marketing.OpProductCouponUpdate, raw)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	err = req.Validate()
-	var ve *wechat.ValidationError
+	var ve *marketing.ValidationError
 	fmt.Println(errors.As(err, &ve), wechat.ErrorCode(err), wechat.Classify(err))
 	fmt.Println(err)
 	// Output:
@@ -33,9 +35,9 @@ func ExampleDecodeRequest() {
 
 // Decoding errors name the field by its JSON path.
 func ExampleDecodeRequest_wrongType() {
-	_, err := wechat.DecodeRequest(wechat.OpProductCouponUpdate, []byte(`{"display_info": {"name": 12}}`))
+	_, err := marketing.DecodeRequest(marketing.OpProductCouponUpdate, []byte(`{"display_info": {"name": 12}}`))
 	fmt.Println(err)
-	_, err = wechat.DecodeRequest(wechat.OpBusifavorUse, []byte(`{"coupon_code": "a", "coupon": "b"}`))
+	_, err = marketing.DecodeRequest(marketing.OpBusifavorUse, []byte(`{"coupon_code": "a", "coupon": "b"}`))
 	fmt.Println(err)
 	// Output:
 	// request.display_info.name: expected string, got number
@@ -45,14 +47,14 @@ func ExampleDecodeRequest_wrongType() {
 // Path parameters travel in the path, escaped, and never in the body.
 func ExampleProductCouponUseRequest_Body() {
 	zero := int64(0)
-	req := &wechat.ProductCouponUseRequest{
+	req := &marketing.ProductCouponUseRequest{
 		OpenID:                "oh-394z-6CGkNoJrsDLTTUKiAnp4",
 		CouponCode:            "123446565767",
 		ProductCouponID:       "1000000013",
 		StockID:               "1000000013001",
 		AppID:                 "wx233544546545989",
 		UseTime:               "2025-07-24T00:00:00+08:00",
-		AssociatedOrderInfo:   &wechat.AssociatedOrderInfo{TransactionID: "4200000000123456789123456789"},
+		AssociatedOrderInfo:   &marketing.AssociatedOrderInfo{TransactionID: "4200000000123456789123456789"},
 		OutRequestNo:          "34657_20250101_123456",
 		SequentialCouponIndex: &zero,
 		BrandID:               "120344",

@@ -4,33 +4,35 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+
+	"github.com/couponq/couponq/wechat/marketing"
 )
 
 // UseBusifavorCoupon redeems a busifavor coupon (Do plus decoding).
-func (c *Client) UseBusifavorCoupon(ctx context.Context, mchid string, r *BusifavorUseRequest) (*BusifavorUseResponse, *Response, error) {
-	return doTyped[BusifavorUseResponse](ctx, c, mchid, r)
+func (c *Client) UseBusifavorCoupon(ctx context.Context, mchid string, r *marketing.BusifavorUseRequest) (*marketing.BusifavorUseResponse, *Response, error) {
+	return doTyped[marketing.BusifavorUseResponse](ctx, c, mchid, r)
 }
 
 // GetBusifavorStock queries a busifavor stock (Do plus decoding).
-func (c *Client) GetBusifavorStock(ctx context.Context, mchid string, r *BusifavorStockGetRequest) (*BusifavorStock, *Response, error) {
-	return doTyped[BusifavorStock](ctx, c, mchid, r)
+func (c *Client) GetBusifavorStock(ctx context.Context, mchid string, r *marketing.BusifavorStockGetRequest) (*marketing.BusifavorStock, *Response, error) {
+	return doTyped[marketing.BusifavorStock](ctx, c, mchid, r)
 }
 
 // UseProductCoupon redeems a user's product coupon (Do plus decoding).
-func (c *Client) UseProductCoupon(ctx context.Context, mchid string, r *ProductCouponUseRequest) (*UserProductCoupon, *Response, error) {
-	return doTyped[UserProductCoupon](ctx, c, mchid, r)
+func (c *Client) UseProductCoupon(ctx context.Context, mchid string, r *marketing.ProductCouponUseRequest) (*marketing.UserProductCoupon, *Response, error) {
+	return doTyped[marketing.UserProductCoupon](ctx, c, mchid, r)
 }
 
 // UpdateProductCoupon changes a product coupon's display information (Do
 // plus decoding).
-func (c *Client) UpdateProductCoupon(ctx context.Context, mchid string, r *ProductCouponUpdateRequest) (*ProductCoupon, *Response, error) {
-	return doTyped[ProductCoupon](ctx, c, mchid, r)
+func (c *Client) UpdateProductCoupon(ctx context.Context, mchid string, r *marketing.ProductCouponUpdateRequest) (*marketing.ProductCoupon, *Response, error) {
+	return doTyped[marketing.ProductCoupon](ctx, c, mchid, r)
 }
 
 // doTyped runs Do and decodes a verified answer. Decoding is lenient
 // (unknown fields are ignored, times are strings); a body that is not a JSON
 // object is an error, but the call did succeed: the *Response is returned.
-func doTyped[T any](ctx context.Context, c *Client, mchid string, r Request) (*T, *Response, error) {
+func doTyped[T any](ctx context.Context, c *Client, mchid string, r marketing.Request) (*T, *Response, error) {
 	resp, err := c.Do(ctx, mchid, r)
 	if err != nil {
 		return nil, resp, err

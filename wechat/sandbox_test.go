@@ -10,10 +10,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/couponq/couponq/wechat"
-	"github.com/couponq/couponq/wechat/sandbox"
+	"github.com/couponq/couponq/wechat/marketing"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/couponq/couponq/wechat"
+	"github.com/couponq/couponq/wechat/sandbox"
 )
 
 // These tests run the client against the shared sandbox (wechat/sandbox)
@@ -52,17 +55,17 @@ type env struct {
 // pacer counts attempts per operation.
 type pacer struct {
 	mu    sync.Mutex
-	calls map[wechat.Operation]int
+	calls map[marketing.Operation]int
 }
 
-func (p *pacer) Wait(ctx context.Context, _ string, op wechat.Operation) error {
+func (p *pacer) Wait(ctx context.Context, _ string, op marketing.Operation) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.calls[op]++
 	return ctx.Err()
 }
 
-func (p *pacer) count(op wechat.Operation) int {
+func (p *pacer) count(op marketing.Operation) int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.calls[op]
@@ -72,9 +75,9 @@ func (p *pacer) count(op wechat.Operation) int {
 func newEnv(t testing.TB) *env {
 	t.Helper()
 	keys, merchants := sandboxKeys()
-	e := &env{clock: newClock(), merchants: merchants, pacer: &pacer{calls: map[wechat.Operation]int{}}}
-	limits := map[wechat.Operation]int{}
-	for _, op := range wechat.Operations() {
+	e := &env{clock: newClock(), merchants: merchants, pacer: &pacer{calls: map[marketing.Operation]int{}}}
+	limits := map[marketing.Operation]int{}
+	for _, op := range marketing.Operations() {
 		limits[op] = 0
 	}
 	sb, err := sandbox.New(sandbox.Config{Merchants: keys, Limits: limits, Now: e.clock.Now})
@@ -111,39 +114,39 @@ var seq atomic.Int64
 func next() string { return fmt.Sprintf("%06d", seq.Add(1)) }
 
 // requests returns a fresh, valid request for op against the fixtures.
-func request(e *env, op wechat.Operation) wechat.Request {
+func request(e *env, op marketing.Operation) marketing.Request {
 	n := next()
 	useTime := e.clock.Now().Format(time.RFC3339)
 	switch op {
-	case wechat.OpBusifavorUse:
-		return &wechat.BusifavorUseRequest{CouponCode: "BF" + n, StockID: sandbox.FixtureBusifavorStockID,
+	case marketing.OpBusifavorUse:
+		return &marketing.BusifavorUseRequest{CouponCode: "BF" + n, StockID: sandbox.FixtureBusifavorStockID,
 			AppID: sandbox.FixtureAppID, UseTime: useTime, UseRequestNo: "USE" + n, OpenID: "openid-" + n}
-	case wechat.OpBusifavorStockGet:
-		return &wechat.BusifavorStockGetRequest{StockID: sandbox.FixtureBusifavorStockID}
-	case wechat.OpProductCouponUse:
-		return &wechat.ProductCouponUseRequest{OpenID: "openid-" + n, CouponCode: "PC" + n,
+	case marketing.OpBusifavorStockGet:
+		return &marketing.BusifavorStockGetRequest{StockID: sandbox.FixtureBusifavorStockID}
+	case marketing.OpProductCouponUse:
+		return &marketing.ProductCouponUseRequest{OpenID: "openid-" + n, CouponCode: "PC" + n,
 			ProductCouponID: sandbox.FixtureProductCouponID, StockID: sandbox.FixtureProductStockID,
 			AppID: sandbox.FixtureAppID, UseTime: useTime,
-			AssociatedOrderInfo: &wechat.AssociatedOrderInfo{OutTradeNo: "trade_" + n, MchID: mch},
+			AssociatedOrderInfo: &marketing.AssociatedOrderInfo{OutTradeNo: "trade_" + n, MchID: mch},
 			OutRequestNo:        "PCUSE_" + n, BrandID: sandbox.FixtureBrandID}
-	case wechat.OpProductCouponUpdate:
-		return &wechat.ProductCouponUpdateRequest{ProductCouponID: sandbox.FixtureProductCouponID,
+	case marketing.OpProductCouponUpdate:
+		return &marketing.ProductCouponUpdateRequest{ProductCouponID: sandbox.FixtureProductCouponID,
 			OutRequestNo: "PCUPD_" + n, BrandID: sandbox.FixtureBrandID,
-			DisplayInfo: &wechat.ProductCouponDisplayInfo{Name: "新名字" + n[len(n)-3:],
+			DisplayInfo: &marketing.ProductCouponDisplayInfo{Name: "新名字" + n[len(n)-3:],
 				ImageURL: "https://wxpaylogo.qpic.cn/wxpaylogo/a", BackgroundURL: "https://wxpaylogo.qpic.cn/wxpaylogo/b"}}
 	}
 	panic(op)
 }
 
 // effectful reports whether op changes state (so Effects counts it).
-func effectful(op wechat.Operation) bool { return op != wechat.OpBusifavorStockGet }
+func effectful(op marketing.Operation) bool { return op != marketing.OpBusifavorStockGet }
 
 func TestSandboxSuccess(t *testing.T) {
 	e := newEnv(t)
 	c := e.client(t, noBackup)
 	ctx := t.Context()
 
-	bu := request(e, wechat.OpBusifavorUse).(*wechat.BusifavorUseRequest)
+	bu := request(e, marketing.OpBusifavorUse).(*marketing.BusifavorUseRequest)
 	used, resp, err := c.UseBusifavorCoupon(ctx, mch, bu)
 	require.NoError(t, err)
 	assert.Equal(t, sandbox.FixtureBusifavorStockID, used.StockID)
@@ -152,12 +155,12 @@ func TestSandboxSuccess(t *testing.T) {
 	assert.NotEmpty(t, resp.RequestID)
 	assert.Equal(t, e.primary.URL, resp.Host)
 
-	stock, _, err := c.GetBusifavorStock(ctx, mch, request(e, wechat.OpBusifavorStockGet).(*wechat.BusifavorStockGetRequest))
+	stock, _, err := c.GetBusifavorStock(ctx, mch, request(e, marketing.OpBusifavorStockGet).(*marketing.BusifavorStockGetRequest))
 	require.NoError(t, err)
 	assert.Equal(t, sandbox.FixtureBusifavorStockID, stock.StockID)
 	assert.NotEmpty(t, stock.StockName)
 
-	pu := request(e, wechat.OpProductCouponUse).(*wechat.ProductCouponUseRequest)
+	pu := request(e, marketing.OpProductCouponUse).(*marketing.ProductCouponUseRequest)
 	coupon, _, err := c.UseProductCoupon(ctx, mch, pu)
 	require.NoError(t, err)
 	assert.Equal(t, pu.CouponCode, coupon.CouponCode)
@@ -166,12 +169,12 @@ func TestSandboxSuccess(t *testing.T) {
 	assert.Equal(t, pu.OutRequestNo, coupon.SingleUsageDetail.UseRequestNo)
 	assert.Equal(t, sandbox.FixtureProductCouponID, coupon.ProductCoupon.ProductCouponID)
 
-	pd := request(e, wechat.OpProductCouponUpdate).(*wechat.ProductCouponUpdateRequest)
+	pd := request(e, marketing.OpProductCouponUpdate).(*marketing.ProductCouponUpdateRequest)
 	updated, _, err := c.UpdateProductCoupon(ctx, mch, pd)
 	require.NoError(t, err)
 	assert.Equal(t, pd.DisplayInfo.Name, updated.DisplayInfo.Name)
 
-	for _, op := range wechat.Operations() {
+	for _, op := range marketing.Operations() {
 		want := 0
 		if effectful(op) {
 			want = 1
@@ -184,7 +187,7 @@ func TestSandboxSuccess(t *testing.T) {
 func TestSandboxSequentialCoupon(t *testing.T) {
 	e := newEnv(t)
 	c := e.client(t, noBackup)
-	base := request(e, wechat.OpProductCouponUse).(*wechat.ProductCouponUseRequest)
+	base := request(e, marketing.OpProductCouponUse).(*marketing.ProductCouponUseRequest)
 	base.ProductCouponID, base.StockID = sandbox.FixtureSequentialProductCouponID, sandbox.FixtureSequentialProductStockID
 	for i := range int64(sandbox.FixtureSequentialCount) {
 		r := *base
@@ -197,7 +200,7 @@ func TestSandboxSequentialCoupon(t *testing.T) {
 	}
 	// sequential_coupon_index is allowed only in SEQUENTIAL mode: Validate
 	// cannot know the mode, the server answers 400 INVALID_REQUEST.
-	single := request(e, wechat.OpProductCouponUse).(*wechat.ProductCouponUseRequest)
+	single := request(e, marketing.OpProductCouponUse).(*marketing.ProductCouponUseRequest)
 	zero := int64(0)
 	single.SequentialCouponIndex = &zero
 	require.NoError(t, single.Validate())
@@ -220,7 +223,7 @@ func assertAPIError(t *testing.T, err error, status int, code string, class wech
 
 // TestSandboxErrorClasses: every error class on every endpoint.
 func TestSandboxErrorClasses(t *testing.T) {
-	for _, op := range wechat.Operations() {
+	for _, op := range marketing.Operations() {
 		t.Run(string(op), func(t *testing.T) {
 			e := newEnv(t)
 			c := e.client(t, noBackup)
@@ -255,7 +258,7 @@ func TestSandboxErrorClasses(t *testing.T) {
 					assert.Equal(t, before+1, e.sb.Effects(op), "applied exactly once")
 				}
 			})
-			if op == wechat.OpBusifavorUse || op == wechat.OpBusifavorStockGet {
+			if op == marketing.OpBusifavorUse || op == marketing.OpBusifavorStockGet {
 				t.Run("busifavor 400 SYSTEM_ERROR retryable", func(t *testing.T) {
 					e.sb.Inject(sandbox.Fault{Op: op, Kind: sandbox.BusifavorSystemError})
 					_, err := c.Do(ctx, mch, request(e, op))
@@ -302,13 +305,13 @@ func TestSandboxErrorClasses(t *testing.T) {
 				req := request(e, op)
 				status, code := 404, "NOT_FOUND"
 				switch r := req.(type) {
-				case *wechat.BusifavorUseRequest:
+				case *marketing.BusifavorUseRequest:
 					r.CouponCode, status, code = sandbox.NotFoundPrefix+next(), 404, "RESOURCE_NOT_EXISTS"
-				case *wechat.BusifavorStockGetRequest:
+				case *marketing.BusifavorStockGetRequest:
 					r.StockID, status, code = "999999", 404, "RESOURCE_NOT_EXISTS"
-				case *wechat.ProductCouponUseRequest:
+				case *marketing.ProductCouponUseRequest:
 					r.CouponCode = sandbox.NotFoundPrefix + next()
-				case *wechat.ProductCouponUpdateRequest:
+				case *marketing.ProductCouponUpdateRequest:
 					r.ProductCouponID = "999999"
 				}
 				_, err := c.Do(ctx, mch, req)
@@ -325,14 +328,16 @@ func TestSandboxSameNumberDifferentBody(t *testing.T) {
 	c := e.client(t, noBackup)
 	ctx := t.Context()
 	for _, tc := range []struct {
-		op     wechat.Operation
-		change func(wechat.Request)
+		op     marketing.Operation
+		change func(marketing.Request)
 		status int
 		code   string
 	}{
-		{wechat.OpBusifavorUse, func(r wechat.Request) { r.(*wechat.BusifavorUseRequest).CouponCode += "X" }, 400, "RESOURCE_ALREADY_EXISTS"},
-		{wechat.OpProductCouponUse, func(r wechat.Request) { r.(*wechat.ProductCouponUseRequest).AssociatedOrderInfo.OutTradeNo += "X" }, 400, "INVALID_REQUEST"},
-		{wechat.OpProductCouponUpdate, func(r wechat.Request) { r.(*wechat.ProductCouponUpdateRequest).DisplayInfo.Name += "X" }, 400, "INVALID_REQUEST"},
+		{marketing.OpBusifavorUse, func(r marketing.Request) { r.(*marketing.BusifavorUseRequest).CouponCode += "X" }, 400, "RESOURCE_ALREADY_EXISTS"},
+		{marketing.OpProductCouponUse, func(r marketing.Request) {
+			r.(*marketing.ProductCouponUseRequest).AssociatedOrderInfo.OutTradeNo += "X"
+		}, 400, "INVALID_REQUEST"},
+		{marketing.OpProductCouponUpdate, func(r marketing.Request) { r.(*marketing.ProductCouponUpdateRequest).DisplayInfo.Name += "X" }, 400, "INVALID_REQUEST"},
 	} {
 		t.Run(string(tc.op), func(t *testing.T) {
 			req := request(e, tc.op)
@@ -352,7 +357,7 @@ func TestSandboxSameNumberDifferentBody(t *testing.T) {
 
 func TestSandboxFailover(t *testing.T) {
 	ctx := t.Context()
-	for _, op := range wechat.Operations() {
+	for _, op := range marketing.Operations() {
 		t.Run(string(op)+"/5xx", func(t *testing.T) {
 			e := newEnv(t)
 			c := e.client(t, nil)
@@ -370,17 +375,17 @@ func TestSandboxFailover(t *testing.T) {
 	t.Run("5xx after effect", func(t *testing.T) {
 		e := newEnv(t)
 		c := e.client(t, nil)
-		e.sb.Inject(sandbox.Fault{Op: wechat.OpProductCouponUse, Kind: sandbox.FailAfterEffect})
-		resp, err := c.Do(ctx, mch, request(e, wechat.OpProductCouponUse))
+		e.sb.Inject(sandbox.Fault{Op: marketing.OpProductCouponUse, Kind: sandbox.FailAfterEffect})
+		resp, err := c.Do(ctx, mch, request(e, marketing.OpProductCouponUse))
 		require.NoError(t, err, "the backup's replay of the same number answers 200")
 		assert.Equal(t, e.backup.URL, resp.Host)
-		assert.Equal(t, 1, e.sb.Effects(wechat.OpProductCouponUse), "redeemed once")
+		assert.Equal(t, 1, e.sb.Effects(marketing.OpProductCouponUse), "redeemed once")
 	})
 	t.Run("hang", func(t *testing.T) {
 		e := newEnv(t)
 		c := e.client(t, func(c *wechat.Config) { c.Timeout = 300 * time.Millisecond })
-		e.sb.Inject(sandbox.Fault{Op: wechat.OpBusifavorUse, Kind: sandbox.Hang})
-		resp, err := c.Do(ctx, mch, request(e, wechat.OpBusifavorUse))
+		e.sb.Inject(sandbox.Fault{Op: marketing.OpBusifavorUse, Kind: sandbox.Hang})
+		resp, err := c.Do(ctx, mch, request(e, marketing.OpBusifavorUse))
 		require.NoError(t, err)
 		assert.Equal(t, e.backup.URL, resp.Host)
 	})
@@ -391,24 +396,24 @@ func TestSandboxFailover(t *testing.T) {
 		dead := "http://" + l.Addr().String()
 		require.NoError(t, l.Close())
 		c := e.client(t, func(c *wechat.Config) { c.BaseURL = dead })
-		resp, err := c.Do(ctx, mch, request(e, wechat.OpProductCouponUpdate))
+		resp, err := c.Do(ctx, mch, request(e, marketing.OpProductCouponUpdate))
 		require.NoError(t, err)
 		assert.Equal(t, e.backup.URL, resp.Host)
 	})
 	t.Run("no failover on 4xx, 429 or unverified", func(t *testing.T) {
 		e := newEnv(t)
 		c := e.client(t, nil)
-		e.sb.Inject(sandbox.Fault{Op: wechat.OpBusifavorUse, Kind: sandbox.BusifavorSystemError})
-		_, err := c.Do(ctx, mch, request(e, wechat.OpBusifavorUse))
+		e.sb.Inject(sandbox.Fault{Op: marketing.OpBusifavorUse, Kind: sandbox.BusifavorSystemError})
+		_, err := c.Do(ctx, mch, request(e, marketing.OpBusifavorUse))
 		assertAPIError(t, err, 400, "SYSTEM_ERROR", wechat.ClassRetryable)
-		e.sb.Inject(sandbox.Fault{Op: wechat.OpBusifavorUse, Kind: sandbox.ProbeSignature})
-		_, err = c.Do(ctx, mch, request(e, wechat.OpBusifavorUse))
+		e.sb.Inject(sandbox.Fault{Op: marketing.OpBusifavorUse, Kind: sandbox.ProbeSignature})
+		_, err = c.Do(ctx, mch, request(e, marketing.OpBusifavorUse))
 		var ue *wechat.UnverifiedError
 		require.ErrorAs(t, err, &ue)
-		e.sb.SetLimit(wechat.OpBusifavorUse, 1)
-		_, err = c.Do(ctx, mch, request(e, wechat.OpBusifavorUse))
+		e.sb.SetLimit(marketing.OpBusifavorUse, 1)
+		_, err = c.Do(ctx, mch, request(e, marketing.OpBusifavorUse))
 		assertAPIError(t, err, 429, "FREQUENCY_LIMITED", wechat.ClassRateLimited)
-		assert.Equal(t, 3, e.pacer.count(wechat.OpBusifavorUse), "one attempt each")
+		assert.Equal(t, 3, e.pacer.count(marketing.OpBusifavorUse), "one attempt each")
 	})
 }
 
@@ -416,16 +421,16 @@ func TestSandboxMerchants(t *testing.T) {
 	e := newEnv(t)
 	c := e.client(t, noBackup)
 	for _, id := range []string{"1900000001", "1900000002"} {
-		_, err := c.Do(t.Context(), id, request(e, wechat.OpProductCouponUpdate))
+		_, err := c.Do(t.Context(), id, request(e, marketing.OpProductCouponUpdate))
 		require.NoError(t, err)
-		assert.Equal(t, int64(1), e.sb.StatsFor(id, wechat.OpProductCouponUpdate).Status2xx, id)
+		assert.Equal(t, int64(1), e.sb.StatsFor(id, marketing.OpProductCouponUpdate).Status2xx, id)
 	}
 	// A merchant whose private key is not the one the sandbox knows.
 	wrong := e.merchants[0]
 	wrong.PrivateKey = e.merchants[1].PrivateKey
 	bad, err := wechat.New(wechat.Config{BaseURL: e.primary.URL, BackupURL: wechat.NoBackup, Now: e.clock.Now}, wrong)
 	require.NoError(t, err)
-	_, err = bad.Do(t.Context(), "", request(e, wechat.OpBusifavorStockGet))
+	_, err = bad.Do(t.Context(), "", request(e, marketing.OpBusifavorStockGet))
 	assertAPIError(t, err, 401, "SIGN_ERROR", wechat.ClassPermanent)
 	assert.Contains(t, err.Error(), "check the merchant private key")
 }
@@ -441,7 +446,7 @@ func TestSandboxClockSkew(t *testing.T) {
 				c.BackupURL = wechat.NoBackup
 				c.Now = func() time.Time { return e.clock.Now().Add(tc.skew) }
 			})
-			_, err := c.Do(t.Context(), mch, request(e, wechat.OpBusifavorStockGet))
+			_, err := c.Do(t.Context(), mch, request(e, marketing.OpBusifavorStockGet))
 			if tc.ok {
 				require.NoError(t, err, "both sides accept 4 minutes of skew")
 				return

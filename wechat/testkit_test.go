@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/couponq/couponq/wechat/marketing"
+
 	"github.com/stretchr/testify/require"
 	"github.com/wechatpay-apiv3/wechatpay-go/core/auth/verifiers"
 	"github.com/wechatpay-apiv3/wechatpay-go/utils"
@@ -201,7 +203,7 @@ type countingPacer struct {
 	failAt int
 }
 
-func (p *countingPacer) Wait(ctx context.Context, mchid string, op Operation) error {
+func (p *countingPacer) Wait(ctx context.Context, mchid string, op marketing.Operation) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.calls = append(p.calls, mchid+"/"+string(op))
@@ -228,3 +230,27 @@ func newTestClient(t *testing.T, cfg Config, merchants ...Merchant) *Client {
 	t.Cleanup(c.Close)
 	return c
 }
+
+// The documents' examples (marketing.DocExample), typed.
+func docBusifavorUse() *marketing.BusifavorUseRequest {
+	return marketing.DocExample(marketing.OpBusifavorUse).Request.(*marketing.BusifavorUseRequest)
+}
+
+func docStockGet() *marketing.BusifavorStockGetRequest {
+	return marketing.DocExample(marketing.OpBusifavorStockGet).Request.(*marketing.BusifavorStockGetRequest)
+}
+
+func docPCUse() *marketing.ProductCouponUseRequest {
+	return marketing.DocExample(marketing.OpProductCouponUse).Request.(*marketing.ProductCouponUseRequest)
+}
+
+func docPCUpdate() *marketing.ProductCouponUpdateRequest {
+	return marketing.DocExample(marketing.OpProductCouponUpdate).Request.(*marketing.ProductCouponUpdateRequest)
+}
+
+var (
+	docBusifavorUseAnswer = marketing.DocExample(marketing.OpBusifavorUse).Answer
+	docStockAnswer        = marketing.DocExample(marketing.OpBusifavorStockGet).Answer
+	docPCUseAnswer        = marketing.DocExample(marketing.OpProductCouponUse).Answer
+	docPCUpdateAnswer     = marketing.DocExample(marketing.OpProductCouponUpdate).Answer
+)

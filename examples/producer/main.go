@@ -26,11 +26,12 @@ import (
 	"os/signal"
 	"time"
 
+	"github.com/couponq/couponq/wechat/marketing"
+
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/couponq/couponq/jobs"
-	"github.com/couponq/couponq/wechat"
 )
 
 // The sandbox's fixtures: its one busifavor stock and an AppID it accepts.
@@ -72,7 +73,7 @@ func run(ctx context.Context, natsURL, order, code, openid string, timeout time.
 	// idempotency key: derive it from the order so that a retry of this
 	// program (or of your checkout handler) is the same job, never a second
 	// redemption. use_time is left empty: Publish fills it from EventTime.
-	request, err := json.Marshal(wechat.BusifavorUseRequest{
+	request, err := json.Marshal(marketing.BusifavorUseRequest{
 		CouponCode:   code,
 		StockID:      sandboxStockID,
 		AppID:        sandboxAppID,

@@ -12,13 +12,14 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/couponq/couponq/wechat/marketing"
+
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/couponq/couponq/examples"
 	"github.com/couponq/couponq/internal/config"
 	"github.com/couponq/couponq/jobs"
-	"github.com/couponq/couponq/wechat"
 	"github.com/couponq/couponq/wechat/sandbox"
 )
 
@@ -75,7 +76,7 @@ func feedDemo(ctx context.Context, rt *runtime, out io.Writer) int {
 	// Show a retry: the sandbox fails the first update with a 500 on the
 	// primary host and again on the backup host, before it takes effect;
 	// the worker backs off and tries again.
-	rt.sandbox.Inject(sandbox.Fault{Op: wechat.OpProductCouponUpdate, Kind: sandbox.FailBeforeEffect, Count: 2})
+	rt.sandbox.Inject(sandbox.Fault{Op: marketing.OpProductCouponUpdate, Kind: sandbox.FailBeforeEffect, Count: 2})
 	fmt.Fprintf(out, "\ncouponq demo: embedded JetStream + WeChat Pay sandbox; publishing %d sample jobs from examples/sample-jobs.jsonl\n\n", len(samples))
 	producer := jobs.NewProducer(rt.js, jobs.ProducerConfig{})
 	var want []string
@@ -123,7 +124,7 @@ func feedDemo(ctx context.Context, rt *runtime, out io.Writer) int {
 	}
 	fmt.Fprintf(out, "\n%d results, %d dead letters (stream %s). The sandbox applied: ", len(results), dlq, jobs.DLQStream)
 	parts := []string{}
-	for _, op := range wechat.Operations() {
+	for _, op := range marketing.Operations() {
 		st := rt.sandbox.Stats(op)
 		parts = append(parts, fmt.Sprintf("%s %d effects/%d requests", op, rt.sandbox.Effects(op), st.Requests))
 	}

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/couponq/couponq/wechat/marketing"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -18,7 +20,6 @@ import (
 	"github.com/couponq/couponq/internal/testio"
 	"github.com/couponq/couponq/internal/worker"
 	"github.com/couponq/couponq/jobs"
-	"github.com/couponq/couponq/wechat"
 	"github.com/couponq/couponq/wechat/sandbox"
 )
 
@@ -33,7 +34,7 @@ type fleet struct {
 	ctx      context.Context
 }
 
-func startFleet(t *testing.T, workers int, limits map[wechat.Operation]int, extra string) *fleet {
+func startFleet(t *testing.T, workers int, limits map[marketing.Operation]int, extra string) *fleet {
 	t.Helper()
 	keysDir := t.TempDir()
 	k, _, err := sandbox.GenerateMerchant(filepath.Join(keysDir, sandbox.DefaultMchID), sandbox.DefaultMchID)
@@ -108,7 +109,7 @@ func productCouponUpdateJob(no string) jobs.Job {
 // stall for tens of milliseconds, so it paces at 90% (100 ms of jitter).
 func TestFleetKeepsToTheLimitWithoutA429(t *testing.T) {
 	const limit = 20
-	f := startFleet(t, 3, map[wechat.Operation]int{wechat.OpProductCouponUpdate: limit},
+	f := startFleet(t, 3, map[marketing.Operation]int{marketing.OpProductCouponUpdate: limit},
 		"limits:\n  product_coupon.update: 20\nratelimit:\n  headroom: 0.9\n")
 	ids := f.publishUpdates(3*limit, "FLEET")
 	ctx, cancel := context.WithTimeout(f.ctx, 60*time.Second)
@@ -118,7 +119,7 @@ func TestFleetKeepsToTheLimitWithoutA429(t *testing.T) {
 	for _, id := range ids {
 		require.Equal(t, jobs.StatusSucceeded, res[id].Status, "%s: %+v", id, res[id].Error)
 	}
-	st := f.sb.Stats(wechat.OpProductCouponUpdate)
+	st := f.sb.Stats(marketing.OpProductCouponUpdate)
 	assert.Zero(t, st.Status429, "no 429 when the configured and real limits agree")
 	assert.LessOrEqual(t, st.MaxAcceptedPerSecond, int64(limit))
 	assert.Equal(t, int64(len(ids)), st.Requests, "every request was accepted the first time")
@@ -133,7 +134,7 @@ func TestFleetKeepsToTheLimitWithoutA429(t *testing.T) {
 // another budget) is not queued behind it: its result arrives while most of
 // the backlog is still waiting.
 func TestRedemptionIsNotHeldBehindAnUpdateBacklog(t *testing.T) {
-	f := startFleet(t, 2, map[wechat.Operation]int{wechat.OpProductCouponUpdate: 10}, "limits:\n  product_coupon.update: 10\n")
+	f := startFleet(t, 2, map[marketing.Operation]int{marketing.OpProductCouponUpdate: 10}, "limits:\n  product_coupon.update: 10\n")
 	const backlog = 100
 	updates := f.publishUpdates(backlog, "BACKLOG")
 	// Wait until the backlog is being worked on.
@@ -149,7 +150,7 @@ func TestRedemptionIsNotHeldBehindAnUpdateBacklog(t *testing.T) {
 	r, err := jobs.AwaitResults(ctx, f.nats.JS, []string{pub.MsgID}, time.Time{}, nil)
 	require.NoError(t, err)
 	require.Equal(t, jobs.StatusSucceeded, r[pub.MsgID].Status)
-	done := f.sb.Stats(wechat.OpProductCouponUpdate).Requests
+	done := f.sb.Stats(marketing.OpProductCouponUpdate).Requests
 	assert.Less(t, done, int64(backlog/2), "the redemption finished while most updates still waited (%d of %d sent)", done, backlog)
 }
 

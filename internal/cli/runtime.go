@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/couponq/couponq/wechat/marketing"
+
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
@@ -191,10 +193,10 @@ func (rt *runtime) close() {
 	rt.closers = nil
 }
 
-func sandboxLimits(cfg *config.Config) map[wechat.Operation]int {
-	out := map[wechat.Operation]int{}
+func sandboxLimits(cfg *config.Config) map[marketing.Operation]int {
+	out := map[marketing.Operation]int{}
 	for t, v := range cfg.Limits {
-		out[wechat.Operation(t)] = int(v)
+		out[marketing.Operation(t)] = int(v)
 	}
 	return out
 }
@@ -244,7 +246,7 @@ const maxBudgetWait = 2 * time.Minute
 // limiterPacer asks the fleet-wide limiter before every HTTP attempt.
 type limiterPacer struct{ l *ratelimit.Limiter }
 
-func (p limiterPacer) Wait(ctx context.Context, mchid string, op wechat.Operation) error {
+func (p limiterPacer) Wait(ctx context.Context, mchid string, op marketing.Operation) error {
 	wctx, cancel := context.WithTimeout(ctx, maxBudgetWait)
 	defer cancel()
 	_, err := p.l.Wait(wctx, ratelimit.Key{MchID: mchid, Type: string(op)})

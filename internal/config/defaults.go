@@ -2,9 +2,10 @@ package config
 
 import (
 	"fmt"
-	"github.com/couponq/couponq/ratelimit"
 	"os"
 	"time"
+
+	"github.com/couponq/couponq/wechat/marketing"
 )
 
 // Default hosts of WeChat Pay APIv3.
@@ -16,19 +17,22 @@ const (
 // DefaultLimits are the per-merchant limits (requests per second) used for
 // job types missing from limits: the documented 500/s for busifavor.use and
 // 20/s for product_coupon.update, and couponq's choice for the two types the
-// documents give none (see wechat.Operation.AssumedLimit).
-func DefaultLimits() map[string]float64 { return ratelimit.DefaultLimits() }
+// documents give none (see marketing.Operation.AssumedLimit).
+// The map is new on every call.
+func DefaultLimits() map[string]float64 {
+	m := map[string]float64{}
+	for _, s := range marketing.Specs() {
+		m[string(s.Op)] = float64(s.AssumedLimit)
+	}
+	return m
+}
 
 // defaultConcurrency is the per-worker in-flight bound per job type.
 func defaultConcurrency(t string) int {
-	switch t {
-	case "busifavor.use":
-		return 32
-	case "product_coupon.use":
-		return 16
-	default:
-		return 4
+	if s, ok := marketing.Lookup(marketing.Operation(t)); ok {
+		return s.Concurrency
 	}
+	return 4
 }
 
 func (c *Config) applyDefaults() {

@@ -9,7 +9,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/couponq/couponq/wechat"
+	"github.com/couponq/couponq/wechat/marketing"
 )
 
 // SandboxMarker starts every serial number and key id the sandbox generates,
@@ -148,8 +148,8 @@ func (c *Config) validateMerchants(p *problems) {
 
 func (c *Config) validateLimits(p *problems) {
 	for _, t := range sortedKeys(c.Limits) {
-		if _, err := wechat.ParseOperation(t); err != nil {
-			p.add("limits."+t, "unknown job type (known: %s)", wechat.OperationNames())
+		if _, err := marketing.ParseOperation(t); err != nil {
+			p.add("limits."+t, "unknown job type (known: %s)", marketing.OperationNames())
 			continue
 		}
 		if v := c.Limits[t]; !(v > 0) {
@@ -160,8 +160,8 @@ func (c *Config) validateLimits(p *problems) {
 		p.add("ratelimit.headroom", "must be in (0, 1], got %v", h)
 	}
 	for _, t := range sortedKeys(c.Lanes) {
-		if _, err := wechat.ParseOperation(t); err != nil {
-			p.add("lanes."+t, "unknown job type (known: %s)", wechat.OperationNames())
+		if _, err := marketing.ParseOperation(t); err != nil {
+			p.add("lanes."+t, "unknown job type (known: %s)", marketing.OperationNames())
 			continue
 		}
 		if c.Lanes[t].Concurrency < 1 {

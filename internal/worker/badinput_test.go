@@ -3,12 +3,13 @@ package worker_test
 import (
 	"testing"
 
+	"github.com/couponq/couponq/wechat/marketing"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/couponq/couponq/internal/worker"
 	"github.com/couponq/couponq/jobs"
-	"github.com/couponq/couponq/wechat"
 )
 
 // Each class of bad input becomes a failed INVALID_JOB result and a dead
@@ -73,7 +74,7 @@ func TestBadInputBecomesInvalidJobAndDeadLetter(t *testing.T) {
 			assert.True(t, found, "dead letter keeps the original bytes")
 		})
 	}
-	for _, op := range wechat.Operations() {
+	for _, op := range marketing.Operations() {
 		assert.Zero(t, b.sb.Stats(op).Requests, "no bad job reached the API (%s)", op)
 	}
 	s, err := b.nats.JS.Stream(b.ctx, jobs.JobsStream)

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/couponq/couponq/wechat/marketing"
+
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/stretchr/testify/assert"
@@ -28,7 +30,7 @@ type dyingCaller struct {
 	died chan struct{}
 }
 
-func (d *dyingCaller) Do(ctx context.Context, mchid string, req wechat.Request) (*wechat.Response, error) {
+func (d *dyingCaller) Do(ctx context.Context, mchid string, req marketing.Request) (*wechat.Response, error) {
 	resp, err := d.Client.Do(ctx, mchid, req)
 	d.once.Do(func() {
 		d.nc.Close()
@@ -59,7 +61,7 @@ func TestWorkerDyingMidFlightGivesExactlyOneResultAndOneEffect(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatal("the first worker never made the call")
 	}
-	require.Equal(t, 1, b.sb.Effects(wechat.OpProductCouponUse), "the call took effect before the worker died")
+	require.Equal(t, 1, b.sb.Effects(marketing.OpProductCouponUse), "the call took effect before the worker died")
 
 	cfg2 := testConfig("survivor")
 	cfg2.AckWait = time.Second
@@ -68,8 +70,8 @@ func TestWorkerDyingMidFlightGivesExactlyOneResultAndOneEffect(t *testing.T) {
 	require.Equal(t, jobs.StatusSucceeded, r.Status, "%+v", r.Error)
 	assert.Equal(t, "survivor", r.Worker)
 	assert.Equal(t, 2, r.Attempts, "redelivered after ack_wait")
-	assert.Equal(t, 1, b.sb.Effects(wechat.OpProductCouponUse), "the repeat with the same request number had no second effect")
-	assert.Equal(t, int64(2), b.sb.Stats(wechat.OpProductCouponUse).Requests)
+	assert.Equal(t, 1, b.sb.Effects(marketing.OpProductCouponUse), "the repeat with the same request number had no second effect")
+	assert.Equal(t, int64(2), b.sb.Stats(marketing.OpProductCouponUse).Requests)
 	assert.Equal(t, 1, b.countResults(id))
 }
 
@@ -100,7 +102,7 @@ func TestCrashLoopingJobIsDeadLettered(t *testing.T) {
 	assert.Equal(t, jobs.CodeRetriesExhausted, r.Error.Code)
 	assert.Contains(t, r.Error.Message, "without being settled")
 	assert.Equal(t, 3, r.Attempts)
-	assert.Zero(t, b.sb.Stats(wechat.OpBusifavorStockGet).Requests, "a crash-looping job is not sent again")
+	assert.Zero(t, b.sb.Stats(marketing.OpBusifavorStockGet).Requests, "a crash-looping job is not sent again")
 	assert.Equal(t, int64(1), dlqCount(b))
 	s, err := b.nats.JS.Stream(b.ctx, jobs.JobsStream)
 	require.NoError(t, err)
@@ -113,7 +115,7 @@ func TestCrashLoopingJobIsDeadLettered(t *testing.T) {
 func TestTwoWorkersShareTheConsumers(t *testing.T) {
 	b := setup(t)
 	const n = 20
-	b.sb.Inject(sandbox.Fault{Op: wechat.OpBusifavorUse, Kind: sandbox.Latency, Delay: 30 * time.Millisecond, Count: n})
+	b.sb.Inject(sandbox.Fault{Op: marketing.OpBusifavorUse, Kind: sandbox.Latency, Delay: 30 * time.Millisecond, Count: n})
 	for _, id := range []string{"w1", "w2"} {
 		cfg := testConfig(id)
 		cfg.Concurrency = map[jobs.Type]int{jobs.TypeBusifavorUse: 1}
@@ -132,20 +134,20 @@ func TestTwoWorkersShareTheConsumers(t *testing.T) {
 		assert.Equal(t, 1, b.countResults(id))
 	}
 	assert.Len(t, byWorker, 2, "both workers took jobs: %v", byWorker)
-	assert.Equal(t, n, b.sb.Effects(wechat.OpBusifavorUse))
+	assert.Equal(t, n, b.sb.Effects(marketing.OpBusifavorUse))
 }
 
 func TestGracefulShutdownLosesNothing(t *testing.T) {
 	b := setup(t)
 	const n = 8
-	b.sb.Inject(sandbox.Fault{Op: wechat.OpProductCouponUse, Kind: sandbox.Latency, Delay: 200 * time.Millisecond, Count: n})
+	b.sb.Inject(sandbox.Fault{Op: marketing.OpProductCouponUse, Kind: sandbox.Latency, Delay: 200 * time.Millisecond, Count: n})
 	first := b.start(testConfig("first"), nil)
 	var ids []string
 	for i := range n {
 		no := "PCUSE-GRACE-" + string(rune('A'+i))
 		ids = append(ids, b.publish(jobs.TypeProductCouponUse, productCouponUse("PC-"+no, no)).MsgID)
 	}
-	require.Eventually(t, func() bool { return b.sb.Stats(wechat.OpProductCouponUse).Requests > 0 },
+	require.Eventually(t, func() bool { return b.sb.Stats(marketing.OpProductCouponUse).Requests > 0 },
 		10*time.Second, 5*time.Millisecond, "jobs in flight")
 	first.stop(t) // finishes what it holds, pulls nothing new
 	b.start(testConfig("second"), nil)
@@ -154,17 +156,17 @@ func TestGracefulShutdownLosesNothing(t *testing.T) {
 		require.Equal(t, jobs.StatusSucceeded, res[id].Status, id)
 		assert.Equal(t, 1, b.countResults(id))
 	}
-	assert.Equal(t, n, b.sb.Effects(wechat.OpProductCouponUse))
+	assert.Equal(t, n, b.sb.Effects(marketing.OpProductCouponUse))
 }
 
 func TestShutdownDeadlineHandsJobsBack(t *testing.T) {
 	b := setup(t)
-	b.sb.Inject(sandbox.Fault{Op: wechat.OpBusifavorStockGet, Kind: sandbox.Hang, Count: 1})
+	b.sb.Inject(sandbox.Fault{Op: marketing.OpBusifavorStockGet, Kind: sandbox.Hang, Count: 1})
 	cfg := testConfig("first")
 	cfg.ShutdownTimeout = 300 * time.Millisecond
 	first := b.start(cfg, nil)
 	id := b.publish(jobs.TypeBusifavorStockGet, stockGet("hangs-once")).MsgID
-	require.Eventually(t, func() bool { return b.sb.Stats(wechat.OpBusifavorStockGet).Requests > 0 },
+	require.Eventually(t, func() bool { return b.sb.Stats(marketing.OpBusifavorStockGet).Requests > 0 },
 		10*time.Second, 5*time.Millisecond, "the call is hanging")
 	first.stop(t)
 	b.start(testConfig("second"), nil)

@@ -8,11 +8,12 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/couponq/couponq/wechat/marketing"
+
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
 
 	"github.com/couponq/couponq/jobs"
-	"github.com/couponq/couponq/wechat"
 )
 
 // runJanitor periodically looks for jobs published to couponq.jobs.<x>
@@ -90,7 +91,7 @@ func (w *Worker) drainUnknown(ctx, hard context.Context, s jetstream.Stream, sub
 		for msg := range batch.Messages() {
 			n++
 			d := w.describe(jobs.Type(typ), msg)
-			o := w.fail(d, nil, jobs.CodeInvalidJob, fmt.Sprintf("unknown job type %q (subject %s); known types: %s", typ, subj, wechat.OperationNames()), false)
+			o := w.fail(d, nil, jobs.CodeInvalidJob, fmt.Sprintf("unknown job type %q (subject %s); known types: %s", typ, subj, marketing.OperationNames()), false)
 			w.settle(hard, msg, d, o)
 		}
 		if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) {

@@ -4,12 +4,13 @@ import (
 	"encoding/json"
 	"testing"
 
+	"github.com/couponq/couponq/wechat/marketing"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/couponq/couponq/internal/worker"
 	"github.com/couponq/couponq/jobs"
-	"github.com/couponq/couponq/wechat"
 	"github.com/couponq/couponq/wechat/sandbox"
 )
 
@@ -38,10 +39,10 @@ func TestAllFourTypesEndToEnd(t *testing.T) {
 		assert.False(t, r.FinishedAt.Before(r.EnqueuedAt))
 	}
 	assert.Equal(t, "BFUSE-1", res["busifavor.use/BFUSE-1"].ID, "id derived from use_request_no")
-	var pc wechat.ProductCoupon
+	var pc marketing.ProductCoupon
 	require.NoError(t, json.Unmarshal(res["product_coupon.update/PCUPD-000001"].Response, &pc))
 	assert.Equal(t, "新的名字好", pc.DisplayInfo.Name, "the update took effect")
-	for _, op := range wechat.Operations() {
+	for _, op := range marketing.Operations() {
 		assert.Equal(t, int64(1), b.sb.Stats(op).Requests, op)
 	}
 }
@@ -56,17 +57,17 @@ func TestJobPublishedTwiceIsProcessedOnce(t *testing.T) {
 	res := b.await(first.MsgID)
 	assert.Equal(t, jobs.StatusSucceeded, res[first.MsgID].Status)
 	assert.Equal(t, 1, b.countResults(first.MsgID))
-	assert.Equal(t, int64(1), b.sb.Stats(wechat.OpBusifavorUse).Requests)
-	assert.Equal(t, 1, b.sb.Effects(wechat.OpBusifavorUse))
+	assert.Equal(t, int64(1), b.sb.Stats(marketing.OpBusifavorUse).Requests)
+	assert.Equal(t, 1, b.sb.Effects(marketing.OpBusifavorUse))
 }
 
 func TestServerErrorsAreRetriedToSuccess(t *testing.T) {
 	b := setup(t)
 	// Two 500s before the effect: the primary fails, the backup fails, then
 	// the next delivery succeeds.
-	b.sb.Inject(sandbox.Fault{Op: wechat.OpProductCouponUse, Kind: sandbox.FailBeforeEffect, Count: 2})
+	b.sb.Inject(sandbox.Fault{Op: marketing.OpProductCouponUse, Kind: sandbox.FailBeforeEffect, Count: 2})
 	// A 500 after the effect: the retry gets WeChat's idempotent 200.
-	b.sb.Inject(sandbox.Fault{Op: wechat.OpProductCouponUpdate, Kind: sandbox.FailAfterEffect, Count: 2})
+	b.sb.Inject(sandbox.Fault{Op: marketing.OpProductCouponUpdate, Kind: sandbox.FailAfterEffect, Count: 2})
 	b.start(testConfig("w1"), nil)
 	use := b.publish(jobs.TypeProductCouponUse, productCouponUse("PC-3", "PCUSE-000003")).MsgID
 	upd := b.publish(jobs.TypeProductCouponUpdate, productCouponUpdate("PCUPD-000003", "重试后成功")).MsgID
@@ -75,14 +76,14 @@ func TestServerErrorsAreRetriedToSuccess(t *testing.T) {
 	assert.Equal(t, 2, res[use].Attempts)
 	require.Equal(t, jobs.StatusSucceeded, res[upd].Status, "%+v", res[upd].Error)
 	assert.Equal(t, 2, res[upd].Attempts)
-	assert.Equal(t, 1, b.sb.Effects(wechat.OpProductCouponUpdate), "one effect despite the repeat")
-	assert.Equal(t, 1, b.sb.Effects(wechat.OpProductCouponUse))
+	assert.Equal(t, 1, b.sb.Effects(marketing.OpProductCouponUpdate), "one effect despite the repeat")
+	assert.Equal(t, 1, b.sb.Effects(marketing.OpProductCouponUse))
 	assert.Equal(t, int64(0), dlqCount(b), "nothing dead-lettered")
 }
 
 func TestRateLimitedCallsAreRetriedToSuccess(t *testing.T) {
 	b := setup(t)
-	b.sb.SetLimit(wechat.OpProductCouponUpdate, 2)
+	b.sb.SetLimit(marketing.OpProductCouponUpdate, 2)
 	b.start(testConfig("w1"), nil)
 	var ids []string
 	for i := range 6 {
@@ -94,10 +95,10 @@ func TestRateLimitedCallsAreRetriedToSuccess(t *testing.T) {
 		require.Equal(t, jobs.StatusSucceeded, res[id].Status, "%s: %+v", id, res[id].Error)
 		assert.Equal(t, 1, res[id].Attempts, "a 429 does not burn an attempt")
 	}
-	st := b.sb.Stats(wechat.OpProductCouponUpdate)
+	st := b.sb.Stats(marketing.OpProductCouponUpdate)
 	assert.Positive(t, st.Status429, "the sandbox limited some calls")
 	assert.LessOrEqual(t, st.MaxAcceptedPerSecond, int64(2))
-	assert.Equal(t, 6, b.sb.Effects(wechat.OpProductCouponUpdate))
+	assert.Equal(t, 6, b.sb.Effects(marketing.OpProductCouponUpdate))
 }
 
 func TestPermanentErrorGivesFailedResultAndDeadLetter(t *testing.T) {
@@ -130,7 +131,7 @@ func TestRetriesExhausted(t *testing.T) {
 	b := setup(t)
 	cfg := testConfig("w1")
 	cfg.MaxAttempts = 3
-	b.sb.Inject(sandbox.Fault{Op: wechat.OpBusifavorStockGet, Kind: sandbox.FailBeforeEffect, Count: 100})
+	b.sb.Inject(sandbox.Fault{Op: marketing.OpBusifavorStockGet, Kind: sandbox.FailBeforeEffect, Count: 100})
 	b.start(cfg, nil)
 	id := b.publish(jobs.TypeBusifavorStockGet, stockGet("stock-exhaust")).MsgID
 	r := b.await(id)[id]
@@ -140,7 +141,7 @@ func TestRetriesExhausted(t *testing.T) {
 	assert.Contains(t, r.Error.Message, "SYSTEM_ERROR")
 	assert.Equal(t, 3, r.Attempts)
 	assert.Equal(t, 500, r.HTTPStatus)
-	assert.Equal(t, int64(6), b.sb.Stats(wechat.OpBusifavorStockGet).Requests, "3 deliveries × (primary + backup)")
+	assert.Equal(t, int64(6), b.sb.Stats(marketing.OpBusifavorStockGet).Requests, "3 deliveries × (primary + backup)")
 	assert.Equal(t, int64(1), dlqCount(b))
 }
 
@@ -148,7 +149,7 @@ func TestUnverifiedResponsesAreRetriedThenReported(t *testing.T) {
 	b := setup(t)
 	cfg := testConfig("w1")
 	cfg.MaxAttempts = 2
-	b.sb.Inject(sandbox.Fault{Op: wechat.OpBusifavorStockGet, Kind: sandbox.ProbeSignature, Count: 100})
+	b.sb.Inject(sandbox.Fault{Op: marketing.OpBusifavorStockGet, Kind: sandbox.ProbeSignature, Count: 100})
 	b.start(cfg, nil)
 	id := b.publish(jobs.TypeBusifavorStockGet, stockGet("stock-probe")).MsgID
 	r := b.await(id)[id]

@@ -11,6 +11,8 @@ import (
 	"context"
 	"errors"
 
+	"github.com/couponq/couponq/wechat/marketing"
+
 	"sync"
 	"time"
 
@@ -23,7 +25,7 @@ import (
 
 // Caller performs one API call; *wechat.Client implements it.
 type Caller interface {
-	Do(ctx context.Context, mchid string, req wechat.Request) (*wechat.Response, error)
+	Do(ctx context.Context, mchid string, req marketing.Request) (*wechat.Response, error)
 	Merchants() []string
 }
 

@@ -6,7 +6,8 @@ import (
 	"io"
 	"net/http"
 
-	"github.com/couponq/couponq/wechat"
+	"github.com/couponq/couponq/wechat/marketing"
+
 	"go.uber.org/zap"
 )
 
@@ -31,8 +32,8 @@ const (
 
 func (s *Sandbox) adminRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET "+AdminStatsPath, func(w http.ResponseWriter, r *http.Request) {
-		out := map[wechat.Operation]EndpointStats{}
-		for _, op := range wechat.Operations() {
+		out := map[marketing.Operation]EndpointStats{}
+		for _, op := range marketing.Operations() {
 			if mchid := r.URL.Query().Get("mchid"); mchid != "" {
 				out[op] = s.StatsFor(mchid, op)
 			} else {
@@ -57,12 +58,12 @@ func (s *Sandbox) adminRoutes(mux *http.ServeMux) {
 		writeJSON(w, s.Limits())
 	})
 	mux.HandleFunc("PUT "+AdminLimitsPath, func(w http.ResponseWriter, r *http.Request) {
-		var limits map[wechat.Operation]int
+		var limits map[marketing.Operation]int
 		if !readJSON(w, r, &limits) {
 			return
 		}
 		for op := range limits {
-			if _, err := wechat.ParseOperation(string(op)); err != nil {
+			if _, err := marketing.ParseOperation(string(op)); err != nil {
 				writeError(w, &apiError{Status: http.StatusBadRequest, Code: "PARAM_ERROR", Message: err.Error()})
 				return
 			}
@@ -78,8 +79,8 @@ func (s *Sandbox) adminRoutes(mux *http.ServeMux) {
 		w.WriteHeader(http.StatusNoContent)
 	})
 	mux.HandleFunc("GET "+AdminEffectsPath, func(w http.ResponseWriter, r *http.Request) {
-		out := map[wechat.Operation]int{}
-		for _, op := range wechat.Operations() {
+		out := map[marketing.Operation]int{}
+		for _, op := range marketing.Operations() {
 			out[op] = s.Effects(op)
 		}
 		writeJSON(w, out)

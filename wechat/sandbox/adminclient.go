@@ -10,7 +10,7 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/couponq/couponq/wechat"
+	"github.com/couponq/couponq/wechat/marketing"
 )
 
 // AdminClient speaks a sandbox's admin API from another process (a benchmark
@@ -23,14 +23,14 @@ type AdminClient struct {
 }
 
 // Stats returns every operation's counters summed over merchants.
-func (c *AdminClient) Stats(ctx context.Context) (map[wechat.Operation]EndpointStats, error) {
-	var out map[wechat.Operation]EndpointStats
+func (c *AdminClient) Stats(ctx context.Context) (map[marketing.Operation]EndpointStats, error) {
+	var out map[marketing.Operation]EndpointStats
 	return out, c.call(ctx, http.MethodGet, AdminStatsPath, nil, &out)
 }
 
 // StatsFor returns one merchant's counters per operation.
-func (c *AdminClient) StatsFor(ctx context.Context, mchid string) (map[wechat.Operation]EndpointStats, error) {
-	var out map[wechat.Operation]EndpointStats
+func (c *AdminClient) StatsFor(ctx context.Context, mchid string) (map[marketing.Operation]EndpointStats, error) {
+	var out map[marketing.Operation]EndpointStats
 	return out, c.call(ctx, http.MethodGet, AdminStatsPath+"?mchid="+url.QueryEscape(mchid), nil, &out)
 }
 
@@ -45,14 +45,14 @@ func (c *AdminClient) ClearFaults(ctx context.Context) error {
 }
 
 // SetLimits changes the named operations' limits and returns all limits.
-func (c *AdminClient) SetLimits(ctx context.Context, limits map[wechat.Operation]int) (map[wechat.Operation]int, error) {
-	var out map[wechat.Operation]int
+func (c *AdminClient) SetLimits(ctx context.Context, limits map[marketing.Operation]int) (map[marketing.Operation]int, error) {
+	var out map[marketing.Operation]int
 	return out, c.call(ctx, http.MethodPut, AdminLimitsPath, limits, &out)
 }
 
 // Limits returns every operation's limit.
-func (c *AdminClient) Limits(ctx context.Context) (map[wechat.Operation]int, error) {
-	var out map[wechat.Operation]int
+func (c *AdminClient) Limits(ctx context.Context) (map[marketing.Operation]int, error) {
+	var out map[marketing.Operation]int
 	return out, c.call(ctx, http.MethodGet, AdminLimitsPath, nil, &out)
 }
 
@@ -62,8 +62,8 @@ func (c *AdminClient) ResetStats(ctx context.Context) error {
 }
 
 // Effects returns Sandbox.Effects for every operation.
-func (c *AdminClient) Effects(ctx context.Context) (map[wechat.Operation]int, error) {
-	var out map[wechat.Operation]int
+func (c *AdminClient) Effects(ctx context.Context) (map[marketing.Operation]int, error) {
+	var out map[marketing.Operation]int
 	return out, c.call(ctx, http.MethodGet, AdminEffectsPath, nil, &out)
 }
 

@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"testing"
 
-	"github.com/couponq/couponq/wechat"
-	"github.com/couponq/couponq/wechat/sandbox"
+	"github.com/couponq/couponq/wechat/marketing"
+
 	"github.com/stretchr/testify/require"
+
+	"github.com/couponq/couponq/wechat/sandbox"
 )
 
 // TestAnswersMatchDocumentedShapes decodes every answer strictly into the
@@ -21,7 +23,7 @@ func TestAnswersMatchDocumentedShapes(t *testing.T) {
 	require.NoError(t, err)
 	_, updated, err := b.client.UpdateProductCoupon(ctx(t), b.mchid(), productUpdate("SHAPE_0003", "新名字新名字"))
 	require.NoError(t, err)
-	_, stock, err := b.client.GetBusifavorStock(ctx(t), b.mchid(), &wechat.BusifavorStockGetRequest{StockID: sandbox.FixtureBusifavorStockID})
+	_, stock, err := b.client.GetBusifavorStock(ctx(t), b.mchid(), &marketing.BusifavorStockGetRequest{StockID: sandbox.FixtureBusifavorStockID})
 	require.NoError(t, err)
 	_, used, err := b.client.UseBusifavorCoupon(ctx(t), b.mchid(), busifavorUse("shape", "SHAPE0004"))
 	require.NoError(t, err)
@@ -38,14 +40,14 @@ func TestAnswersMatchDocumentedShapes(t *testing.T) {
 		required []string
 		nested   map[string][]string
 	}{
-		{"single use", single.Body, &wechat.UserProductCoupon{}, append(userCouponRequired, "single_usage_detail"),
+		{"single use", single.Body, &marketing.UserProductCoupon{}, append(userCouponRequired, "single_usage_detail"),
 			map[string][]string{"product_coupon": append(productCouponRequired, "single_usage_info"), "stock": append(stockRequired, "single_usage_rule")}},
-		{"sequential use", sequential.Body, &wechat.UserProductCoupon{}, append(userCouponRequired, "sequential_usage_detail"),
+		{"sequential use", sequential.Body, &marketing.UserProductCoupon{}, append(userCouponRequired, "sequential_usage_detail"),
 			map[string][]string{"product_coupon": append(productCouponRequired, "sequential_usage_info"), "stock": append(stockRequired, "sequential_usage_rule")}},
-		{"update", updated.Body, &wechat.ProductCoupon{}, append(productCouponRequired, "single_usage_info"), nil},
-		{"stock", stock.Body, &wechat.BusifavorStock{}, []string{"stock_name", "belong_merchant", "goods_name", "stock_type",
+		{"update", updated.Body, &marketing.ProductCoupon{}, append(productCouponRequired, "single_usage_info"), nil},
+		{"stock", stock.Body, &marketing.BusifavorStock{}, []string{"stock_name", "belong_merchant", "goods_name", "stock_type",
 			"coupon_use_rule", "stock_send_rule", "stock_state", "coupon_code_mode", "stock_id"}, nil},
-		{"busifavor use", used.Body, &wechat.BusifavorUseResponse{}, []string{"stock_id", "openid", "wechatpay_use_time"}, nil},
+		{"busifavor use", used.Body, &marketing.BusifavorUseResponse{}, []string{"stock_id", "openid", "wechatpay_use_time"}, nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			d := json.NewDecoder(bytes.NewReader(c.body))

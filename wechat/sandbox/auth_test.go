@@ -7,7 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/couponq/couponq/wechat"
+	"github.com/couponq/couponq/wechat/marketing"
+
 	"github.com/stretchr/testify/require"
 	"github.com/wechatpay-apiv3/wechatpay-go/core/auth/validators"
 	"github.com/wechatpay-apiv3/wechatpay-go/core/auth/verifiers"
@@ -54,9 +55,9 @@ func TestRequestSignatureIsVerified(t *testing.T) {
 			require.Equal(t, tt.field, e.Detail["field"], e.Message)
 		})
 	}
-	require.Equal(t, 0, b.sb.Effects(wechat.OpBusifavorUse))
-	require.Equal(t, int64(len(tests)), b.sb.Stats(wechat.OpBusifavorUse).Status4xx)
-	require.Zero(t, b.sb.Stats(wechat.OpBusifavorUse).MaxAcceptedPerSecond, "rejected signatures never reach the limiter")
+	require.Equal(t, 0, b.sb.Effects(marketing.OpBusifavorUse))
+	require.Equal(t, int64(len(tests)), b.sb.Stats(marketing.OpBusifavorUse).Status4xx)
+	require.Zero(t, b.sb.Stats(marketing.OpBusifavorUse).MaxAcceptedPerSecond, "rejected signatures never reach the limiter")
 
 	// Within 5 minutes, without Wechatpay-Serial: accepted.
 	r := valid()

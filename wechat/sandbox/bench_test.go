@@ -5,6 +5,8 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/couponq/couponq/wechat/marketing"
+
 	"github.com/couponq/couponq/wechat"
 	"github.com/couponq/couponq/wechat/sandbox"
 )
@@ -14,7 +16,7 @@ import (
 // included), with the rate limit off.
 func BenchmarkBusifavorUse(b *testing.B) {
 	bd := setup(b, func(c *sandbox.Config, w *wechat.Config) {
-		c.Limits = map[wechat.Operation]int{wechat.OpBusifavorUse: 0}
+		c.Limits = map[marketing.Operation]int{marketing.OpBusifavorUse: 0}
 	})
 	var n atomic.Int64
 	b.ReportAllocs()
@@ -29,7 +31,7 @@ func BenchmarkBusifavorUse(b *testing.B) {
 		}
 	})
 	b.StopTimer()
-	if got := bd.sb.Effects(wechat.OpBusifavorUse); int64(got) != n.Load() {
+	if got := bd.sb.Effects(marketing.OpBusifavorUse); int64(got) != n.Load() {
 		b.Fatalf("effects %d, requests %d", got, n.Load())
 	}
 }
@@ -38,7 +40,7 @@ func BenchmarkBusifavorUse(b *testing.B) {
 // coupon answers (about 4 KiB each, rendered per request).
 func BenchmarkProductCouponUse(b *testing.B) {
 	bd := setup(b, func(c *sandbox.Config, w *wechat.Config) {
-		c.Limits = map[wechat.Operation]int{wechat.OpProductCouponUse: 0}
+		c.Limits = map[marketing.Operation]int{marketing.OpProductCouponUse: 0}
 	})
 	var n atomic.Int64
 	b.ReportAllocs()

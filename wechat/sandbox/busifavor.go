@@ -6,7 +6,7 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/couponq/couponq/wechat"
+	"github.com/couponq/couponq/wechat/marketing"
 )
 
 // busifavorCoupon is a used busifavor coupon.
@@ -27,13 +27,13 @@ func fixtureOpenID(code string) string {
 }
 
 // busifavorUse redeems a busifavor coupon (POST /v3/marketing/busifavor/coupons/use).
-func (st *store) busifavorUse(mchid string, req *wechat.BusifavorUseRequest, fp [sha256.Size]byte) ([]byte, *apiError) {
+func (st *store) busifavorUse(mchid string, req *marketing.BusifavorUseRequest, fp [sha256.Size]byte) ([]byte, *apiError) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	m := st.merchant(mchid)
 	conflict := &apiError{Status: http.StatusBadRequest, Code: "RESOURCE_ALREADY_EXISTS",
 		Message: "核销请求单号 use_request_no 已使用，且请求参数与原请求不一致"}
-	if body, aerr, ok := st.replay(m, wechat.OpBusifavorUse, req.UseRequestNo, fp, conflict); ok {
+	if body, aerr, ok := st.replay(m, marketing.OpBusifavorUse, req.UseRequestNo, fp, conflict); ok {
 		return body, aerr
 	}
 	stockID := req.StockID
@@ -63,8 +63,8 @@ func (st *store) busifavorUse(mchid string, req *wechat.BusifavorUseRequest, fp 
 		return nil, aerr
 	}
 	m.busifavor[key] = &busifavorCoupon{openid: openid, useRequestNo: req.UseRequestNo}
-	m.done[doneKey{wechat.OpBusifavorUse, req.UseRequestNo}] = &record{fingerprint: fp, body: body}
-	st.effect(wechat.OpBusifavorUse)
+	m.done[doneKey{marketing.OpBusifavorUse, req.UseRequestNo}] = &record{fingerprint: fp, body: body}
+	st.effect(marketing.OpBusifavorUse)
 	return body, nil
 }
 

@@ -4,9 +4,12 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/couponq/couponq/wechat/marketing"
+
+	"github.com/stretchr/testify/require"
+
 	"github.com/couponq/couponq/wechat"
 	"github.com/couponq/couponq/wechat/sandbox"
-	"github.com/stretchr/testify/require"
 )
 
 func TestBusifavorUse(t *testing.T) {
@@ -18,9 +21,9 @@ func TestBusifavorUse(t *testing.T) {
 	require.Equal(t, sandbox.FixtureBusifavorStockID, answer.StockID)
 	require.Equal(t, "oUser_busifavor_1", answer.OpenID)
 	require.NotEmpty(t, answer.WechatpayUseTime)
-	require.Equal(t, 1, b.sb.Effects(wechat.OpBusifavorUse))
-	require.Equal(t, sandbox.EndpointStats{Requests: 1, Status2xx: 1, MaxAcceptedPerSecond: 1}, b.sb.Stats(wechat.OpBusifavorUse))
-	require.Equal(t, b.sb.Stats(wechat.OpBusifavorUse), b.sb.StatsFor(b.mchid(), wechat.OpBusifavorUse))
+	require.Equal(t, 1, b.sb.Effects(marketing.OpBusifavorUse))
+	require.Equal(t, sandbox.EndpointStats{Requests: 1, Status2xx: 1, MaxAcceptedPerSecond: 1}, b.sb.Stats(marketing.OpBusifavorUse))
+	require.Equal(t, b.sb.Stats(marketing.OpBusifavorUse), b.sb.StatsFor(b.mchid(), marketing.OpBusifavorUse))
 }
 
 func TestBusifavorUseWithoutStockOrOpenID(t *testing.T) {
@@ -48,7 +51,7 @@ func TestBusifavorIdempotentReplay(t *testing.T) {
 	require.JSONEq(t, string(first.Body), string(second.Body))
 	require.Equal(t, string(first.Body), string(second.Body), "the same body byte for byte")
 	require.NotEqual(t, first.RequestID, second.RequestID)
-	require.Equal(t, 1, b.sb.Effects(wechat.OpBusifavorUse), "the replay had no second effect")
+	require.Equal(t, 1, b.sb.Effects(marketing.OpBusifavorUse), "the replay had no second effect")
 }
 
 func TestBusifavorSameNumberDifferentBody(t *testing.T) {
@@ -58,7 +61,7 @@ func TestBusifavorSameNumberDifferentBody(t *testing.T) {
 	_, _, err = b.client.UseBusifavorCoupon(ctx(t), b.mchid(), busifavorUse("code-b", "USE0200"))
 	ae := apiError(t, err, http.StatusBadRequest, "RESOURCE_ALREADY_EXISTS")
 	require.Contains(t, ae.Message, "use_request_no")
-	require.Equal(t, 1, b.sb.Effects(wechat.OpBusifavorUse))
+	require.Equal(t, 1, b.sb.Effects(marketing.OpBusifavorUse))
 	require.Equal(t, wechat.ClassPermanent, wechat.Classify(err))
 }
 
@@ -69,7 +72,7 @@ func TestBusifavorUsedCouponNewNumber(t *testing.T) {
 	_, _, err = b.client.UseBusifavorCoupon(ctx(t), b.mchid(), busifavorUse("once", "USE0301"))
 	ae := apiError(t, err, http.StatusBadRequest, "RESOURCE_ALREADY_EXISTS")
 	require.Contains(t, ae.Message, "券已被其他订单核销")
-	require.Equal(t, 1, b.sb.Effects(wechat.OpBusifavorUse))
+	require.Equal(t, 1, b.sb.Effects(marketing.OpBusifavorUse))
 }
 
 func TestBusifavorCouponsArePerMerchant(t *testing.T) {
@@ -78,8 +81,8 @@ func TestBusifavorCouponsArePerMerchant(t *testing.T) {
 	require.NoError(t, err)
 	_, _, err = b.client.UseBusifavorCoupon(ctx(t), b.keys[1].MchID, busifavorUse("shared-code", "USE0400"))
 	require.NoError(t, err, "another merchant's request numbers and coupons are its own")
-	require.Equal(t, int64(1), b.sb.StatsFor(b.keys[1].MchID, wechat.OpBusifavorUse).Status2xx)
-	require.Equal(t, int64(2), b.sb.Stats(wechat.OpBusifavorUse).Status2xx)
+	require.Equal(t, int64(1), b.sb.StatsFor(b.keys[1].MchID, marketing.OpBusifavorUse).Status2xx)
+	require.Equal(t, int64(2), b.sb.Stats(marketing.OpBusifavorUse).Status2xx)
 }
 
 func TestBusifavorNotFound(t *testing.T) {
@@ -96,13 +99,13 @@ func TestBusifavorNotFound(t *testing.T) {
 	req.StockID = sandbox.FixtureBusifavorStockID
 	_, _, err = b.client.UseBusifavorCoupon(ctx(t), b.mchid(), req)
 	require.NoError(t, err)
-	require.Equal(t, 1, b.sb.Effects(wechat.OpBusifavorUse))
-	require.Equal(t, int64(2), b.sb.Stats(wechat.OpBusifavorUse).Status4xx)
+	require.Equal(t, 1, b.sb.Effects(marketing.OpBusifavorUse))
+	require.Equal(t, int64(2), b.sb.Stats(marketing.OpBusifavorUse).Status4xx)
 }
 
 func TestBusifavorStockGet(t *testing.T) {
 	b := setup(t)
-	stock, resp, err := b.client.GetBusifavorStock(ctx(t), b.mchid(), &wechat.BusifavorStockGetRequest{StockID: sandbox.FixtureBusifavorStockID})
+	stock, resp, err := b.client.GetBusifavorStock(ctx(t), b.mchid(), &marketing.BusifavorStockGetRequest{StockID: sandbox.FixtureBusifavorStockID})
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	require.Equal(t, sandbox.FixtureBusifavorStockID, stock.StockID)
@@ -110,9 +113,9 @@ func TestBusifavorStockGet(t *testing.T) {
 	require.Equal(t, "RUNNING", stock.StockState)
 	require.NotNil(t, stock.CouponUseRule)
 	require.NotNil(t, stock.StockSendRule)
-	require.Equal(t, 0, b.sb.Effects(wechat.OpBusifavorStockGet))
+	require.Equal(t, 0, b.sb.Effects(marketing.OpBusifavorStockGet))
 
-	_, _, err = b.client.GetBusifavorStock(ctx(t), b.mchid(), &wechat.BusifavorStockGetRequest{StockID: "404404"})
+	_, _, err = b.client.GetBusifavorStock(ctx(t), b.mchid(), &marketing.BusifavorStockGetRequest{StockID: "404404"})
 	apiError(t, err, http.StatusNotFound, "RESOURCE_NOT_EXISTS")
 }
 
@@ -138,7 +141,7 @@ func TestParamErrorOnBrokenFieldRules(t *testing.T) {
 	})
 	require.Equal(t, http.StatusBadRequest, resp.StatusCode)
 	require.Equal(t, "PARAM_ERROR", readError(t, resp).Code)
-	require.Equal(t, 0, b.sb.Effects(wechat.OpBusifavorUse))
+	require.Equal(t, 0, b.sb.Effects(marketing.OpBusifavorUse))
 }
 
 func TestUnknownPath(t *testing.T) {

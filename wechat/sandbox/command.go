@@ -15,9 +15,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/couponq/couponq/wechat"
+	"github.com/couponq/couponq/wechat/marketing"
+
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
+
+	"github.com/couponq/couponq/wechat"
 )
 
 // Defaults of the sandbox command.
@@ -36,7 +39,7 @@ const (
 type commandOptions struct {
 	addr, backupAddr, keysDir string
 	mchids                    []string
-	limits                    map[wechat.Operation]int
+	limits                    map[marketing.Operation]int
 	logLevel                  string
 }
 
@@ -65,7 +68,7 @@ func (l mchidList) Set(v string) error {
 }
 
 // limitList is a repeatable --limit op=N flag.
-type limitList struct{ limits map[wechat.Operation]int }
+type limitList struct{ limits map[marketing.Operation]int }
 
 func (l limitList) String() string { return "" }
 
@@ -74,7 +77,7 @@ func (l limitList) Set(v string) error {
 	if !ok {
 		return fmt.Errorf("%q is not op=N", v)
 	}
-	op, err := wechat.ParseOperation(strings.TrimSpace(name))
+	op, err := marketing.ParseOperation(strings.TrimSpace(name))
 	if err != nil {
 		return err
 	}
@@ -87,7 +90,7 @@ func (l limitList) Set(v string) error {
 }
 
 func parseCommand(args []string, stderr io.Writer) (commandOptions, error) {
-	o := commandOptions{limits: map[wechat.Operation]int{}}
+	o := commandOptions{limits: map[marketing.Operation]int{}}
 	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
@@ -234,7 +237,7 @@ func printBanner(w io.Writer, urls, notes []string, sb *Sandbox, keysDir string,
 	}
 	limits := sb.Limits()
 	var parts []string
-	for _, op := range wechat.Operations() {
+	for _, op := range marketing.Operations() {
 		v := strconv.Itoa(limits[op])
 		if limits[op] <= 0 {
 			v = "unlimited"

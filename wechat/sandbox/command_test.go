@@ -9,11 +9,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/couponq/couponq/wechat/marketing"
+
+	"github.com/stretchr/testify/require"
+	"go.yaml.in/yaml/v3"
+
 	"github.com/couponq/couponq/internal/testio"
 	"github.com/couponq/couponq/wechat"
 	"github.com/couponq/couponq/wechat/sandbox"
-	"github.com/stretchr/testify/require"
-	"go.yaml.in/yaml/v3"
 )
 
 // snippet is the part of the printed configuration the test checks.
@@ -85,13 +88,13 @@ func TestRunCommand(t *testing.T) {
 	admin := &sandbox.AdminClient{BaseURL: cfg.WeChat.BaseURL}
 	stats, err := admin.Stats(ctx(t))
 	require.NoError(t, err)
-	require.Equal(t, int64(2), stats[wechat.OpBusifavorUse].Requests)
+	require.Equal(t, int64(2), stats[marketing.OpBusifavorUse].Requests)
 	limits, err := admin.Limits(ctx(t))
 	require.NoError(t, err)
-	require.Equal(t, 7, limits[wechat.OpProductCouponUpdate])
+	require.Equal(t, 7, limits[marketing.OpProductCouponUpdate])
 
 	// A hung request does not hold up the shutdown.
-	require.NoError(t, admin.Inject(ctx(t), sandbox.Fault{Op: wechat.OpBusifavorUse, Kind: sandbox.Hang}))
+	require.NoError(t, admin.Inject(ctx(t), sandbox.Fault{Op: marketing.OpBusifavorUse, Kind: sandbox.Hang}))
 	hung := make(chan error, 1)
 	go func() {
 		_, _, err := primary.UseBusifavorCoupon(ctx(t), m.MchID, busifavorUse("cmd-hang", "CMD0003"))
@@ -99,7 +102,7 @@ func TestRunCommand(t *testing.T) {
 	}()
 	require.Eventually(t, func() bool {
 		s, err := admin.Stats(ctx(t))
-		return err == nil && s[wechat.OpBusifavorUse].Requests == 3
+		return err == nil && s[marketing.OpBusifavorUse].Requests == 3
 	}, 10*time.Second, 5*time.Millisecond)
 
 	cancel()

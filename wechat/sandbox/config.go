@@ -6,7 +6,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/couponq/couponq/wechat"
+	"github.com/couponq/couponq/wechat/marketing"
+
 	"go.uber.org/zap"
 )
 
@@ -23,7 +24,7 @@ type Config struct {
 	// Limits are the requests per sliding second allowed per merchant and
 	// endpoint. An operation missing from the map gets its default
 	// (DefaultLimit); 0 or negative means unlimited.
-	Limits map[wechat.Operation]int
+	Limits map[marketing.Operation]int
 	// Now is the clock used for signature timestamps, the rate limits and the
 	// times in responses. Default time.Now.
 	Now func() time.Time
@@ -72,4 +73,4 @@ func (k MerchantKeys) validate() error {
 // Config.Limits does not name it: the documented 500 QPS for busifavor.use and
 // 20/s for product_coupon.update; 100/s for product_coupon.use and 50/s for
 // busifavor.stock.get, whose documents state no limit.
-func DefaultLimit(op wechat.Operation) int { return op.AssumedLimit() }
+func DefaultLimit(op marketing.Operation) int { return op.AssumedLimit() }

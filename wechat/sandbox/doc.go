@@ -15,7 +15,7 @@
 //     window over accepted requests (defaults: see DefaultLimit). Otherwise:
 //     429 FREQUENCY_LIMITED (busifavor) or RATELIMIT_EXCEEDED (product coupon).
 //  3. Injected faults (Inject), if any are queued for the endpoint.
-//  4. The documents' field rules (wechat.DecodeRequest and Validate):
+//  4. The documents' field rules (marketing.DecodeRequest and Validate):
 //     400 PARAM_ERROR.
 //  5. The endpoint against the state: coupons are used once; a request
 //     number repeated with the same path and body gets the same answer again

@@ -6,7 +6,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/couponq/couponq/wechat"
+	"github.com/couponq/couponq/wechat/marketing"
 )
 
 // FaultKind is what an injected fault does to a request. A fault applies to
@@ -89,17 +89,17 @@ func (k *FaultKind) UnmarshalText(b []byte) error {
 // Delay is the added latency of a Latency fault. In JSON (the admin API) it is
 // {"op":"busifavor.use","kind":"latency","count":2,"delay":"1.5s"}.
 type Fault struct {
-	Op    wechat.Operation
+	Op    marketing.Operation
 	Kind  FaultKind
 	Count int
 	Delay time.Duration
 }
 
 type faultJSON struct {
-	Op    wechat.Operation `json:"op"`
-	Kind  FaultKind        `json:"kind"`
-	Count int              `json:"count,omitempty"`
-	Delay string           `json:"delay,omitempty"`
+	Op    marketing.Operation `json:"op"`
+	Kind  FaultKind           `json:"kind"`
+	Count int                 `json:"count,omitempty"`
+	Delay string              `json:"delay,omitempty"`
 }
 
 // MarshalJSON encodes the fault with Delay as a Go duration string.
@@ -134,7 +134,7 @@ func (f *Fault) UnmarshalJSON(b []byte) error {
 
 // validate checks the fault names a known operation and kind.
 func (f Fault) validate() error {
-	if _, err := wechat.ParseOperation(string(f.Op)); err != nil {
+	if _, err := marketing.ParseOperation(string(f.Op)); err != nil {
 		return fmt.Errorf("sandbox: fault op: %w", err)
 	}
 	if _, ok := faultKindNames[f.Kind]; !ok {
@@ -152,7 +152,7 @@ func (f Fault) validate() error {
 // faultQueue holds the injected faults per operation, first in, first out.
 type faultQueue struct {
 	mu     sync.Mutex
-	queued map[wechat.Operation][]Fault // Count is what is left, >= 1
+	queued map[marketing.Operation][]Fault // Count is what is left, >= 1
 }
 
 func (q *faultQueue) push(f Fault) {
@@ -162,14 +162,14 @@ func (q *faultQueue) push(f Fault) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.queued == nil {
-		q.queued = map[wechat.Operation][]Fault{}
+		q.queued = map[marketing.Operation][]Fault{}
 	}
 	q.queued[f.Op] = append(q.queued[f.Op], f)
 }
 
 // take returns the fault for the next request of op and uses up one of its
 // count; ok is false when none is queued.
-func (q *faultQueue) take(op wechat.Operation) (f Fault, ok bool) {
+func (q *faultQueue) take(op marketing.Operation) (f Fault, ok bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	list := q.queued[op]
@@ -185,7 +185,7 @@ func (q *faultQueue) take(op wechat.Operation) (f Fault, ok bool) {
 }
 
 // pending returns how many requests of op the queued faults will still affect.
-func (q *faultQueue) pending(op wechat.Operation) int {
+func (q *faultQueue) pending(op marketing.Operation) int {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	n := 0

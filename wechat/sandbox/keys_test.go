@@ -8,9 +8,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/couponq/couponq/wechat/marketing"
+
+	"github.com/stretchr/testify/require"
+
 	"github.com/couponq/couponq/wechat"
 	"github.com/couponq/couponq/wechat/sandbox"
-	"github.com/stretchr/testify/require"
 )
 
 func TestGenerateMerchant(t *testing.T) {
@@ -142,6 +145,6 @@ func TestNewRejectsBadConfig(t *testing.T) {
 	require.ErrorContains(t, err, "twice")
 	_, err = sandbox.New(sandbox.Config{Merchants: []sandbox.MerchantKeys{{MchID: "1"}}})
 	require.ErrorContains(t, err, "public key")
-	_, err = sandbox.New(sandbox.Config{Merchants: keys, Limits: map[wechat.Operation]int{"nope": 1}})
+	_, err = sandbox.New(sandbox.Config{Merchants: keys, Limits: map[marketing.Operation]int{"nope": 1}})
 	require.ErrorContains(t, err, "nope")
 }

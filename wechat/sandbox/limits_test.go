@@ -7,21 +7,24 @@ import (
 	"testing"
 	"time"
 
+	"github.com/couponq/couponq/wechat/marketing"
+
+	"github.com/stretchr/testify/require"
+
 	"github.com/couponq/couponq/wechat"
 	"github.com/couponq/couponq/wechat/sandbox"
-	"github.com/stretchr/testify/require"
 )
 
 func TestDefaultLimits(t *testing.T) {
-	require.Equal(t, 500, sandbox.DefaultLimit(wechat.OpBusifavorUse))
-	require.Equal(t, 20, sandbox.DefaultLimit(wechat.OpProductCouponUpdate))
-	require.Equal(t, 100, sandbox.DefaultLimit(wechat.OpProductCouponUse))
-	require.Equal(t, 50, sandbox.DefaultLimit(wechat.OpBusifavorStockGet))
+	require.Equal(t, 500, sandbox.DefaultLimit(marketing.OpBusifavorUse))
+	require.Equal(t, 20, sandbox.DefaultLimit(marketing.OpProductCouponUpdate))
+	require.Equal(t, 100, sandbox.DefaultLimit(marketing.OpProductCouponUse))
+	require.Equal(t, 50, sandbox.DefaultLimit(marketing.OpBusifavorStockGet))
 
 	b := setup(t)
-	require.Equal(t, map[wechat.Operation]int{
-		wechat.OpBusifavorUse: 500, wechat.OpProductCouponUpdate: 20,
-		wechat.OpProductCouponUse: 100, wechat.OpBusifavorStockGet: 50,
+	require.Equal(t, map[marketing.Operation]int{
+		marketing.OpBusifavorUse: 500, marketing.OpProductCouponUpdate: 20,
+		marketing.OpProductCouponUse: 100, marketing.OpBusifavorStockGet: 50,
 	}, b.sb.Limits())
 }
 
@@ -39,7 +42,7 @@ func TestProductCouponUpdateLimit(t *testing.T) {
 	err := update(20)
 	apiError(t, err, http.StatusTooManyRequests, "RATELIMIT_EXCEEDED")
 	require.Equal(t, wechat.ClassRateLimited, wechat.Classify(err))
-	require.Equal(t, 20, b.sb.Effects(wechat.OpProductCouponUpdate), "a 429 has no effect")
+	require.Equal(t, 20, b.sb.Effects(marketing.OpProductCouponUpdate), "a 429 has no effect")
 
 	// Another merchant has its own budget.
 	_, _, err = b.client.UpdateProductCoupon(ctx(t), b.keys[1].MchID, productUpdate("UPD_LIMIT_OTHER", "新名字新名字"))
@@ -51,15 +54,15 @@ func TestProductCouponUpdateLimit(t *testing.T) {
 	b.clock.Advance(time.Millisecond)
 	require.NoError(t, update(22))
 
-	s := b.sb.StatsFor(b.mchid(), wechat.OpProductCouponUpdate)
+	s := b.sb.StatsFor(b.mchid(), marketing.OpProductCouponUpdate)
 	require.Equal(t, sandbox.EndpointStats{Requests: 23, Status2xx: 21, Status429: 2, MaxAcceptedPerSecond: 20}, s)
-	all := b.sb.Stats(wechat.OpProductCouponUpdate)
+	all := b.sb.Stats(marketing.OpProductCouponUpdate)
 	require.Equal(t, int64(21), all.MaxAcceptedPerSecond, "both merchants together within one second")
 }
 
 func TestBusifavorLimitCode(t *testing.T) {
 	b := setup(t, func(c *sandbox.Config, _ *wechat.Config) {
-		c.Limits = map[wechat.Operation]int{wechat.OpBusifavorUse: 2, wechat.OpBusifavorStockGet: 0}
+		c.Limits = map[marketing.Operation]int{marketing.OpBusifavorUse: 2, marketing.OpBusifavorStockGet: 0}
 	})
 	for i := range 2 {
 		_, _, err := b.client.UseBusifavorCoupon(ctx(t), b.mchid(), busifavorUse(fmt.Sprintf("lim-%d", i), fmt.Sprintf("LIM%d", i)))
@@ -70,17 +73,17 @@ func TestBusifavorLimitCode(t *testing.T) {
 
 	// 0 means unlimited.
 	for range 60 {
-		_, _, err := b.client.GetBusifavorStock(ctx(t), b.mchid(), &wechat.BusifavorStockGetRequest{StockID: sandbox.FixtureBusifavorStockID})
+		_, _, err := b.client.GetBusifavorStock(ctx(t), b.mchid(), &marketing.BusifavorStockGetRequest{StockID: sandbox.FixtureBusifavorStockID})
 		require.NoError(t, err)
 	}
-	require.Equal(t, int64(60), b.sb.Stats(wechat.OpBusifavorStockGet).MaxAcceptedPerSecond)
+	require.Equal(t, int64(60), b.sb.Stats(marketing.OpBusifavorStockGet).MaxAcceptedPerSecond)
 
 	// SetLimit applies at once.
-	b.sb.SetLimit(wechat.OpBusifavorStockGet, 1)
+	b.sb.SetLimit(marketing.OpBusifavorStockGet, 1)
 	b.clock.Advance(time.Second)
-	_, _, err = b.client.GetBusifavorStock(ctx(t), b.mchid(), &wechat.BusifavorStockGetRequest{StockID: sandbox.FixtureBusifavorStockID})
+	_, _, err = b.client.GetBusifavorStock(ctx(t), b.mchid(), &marketing.BusifavorStockGetRequest{StockID: sandbox.FixtureBusifavorStockID})
 	require.NoError(t, err)
-	_, _, err = b.client.GetBusifavorStock(ctx(t), b.mchid(), &wechat.BusifavorStockGetRequest{StockID: sandbox.FixtureBusifavorStockID})
+	_, _, err = b.client.GetBusifavorStock(ctx(t), b.mchid(), &marketing.BusifavorStockGetRequest{StockID: sandbox.FixtureBusifavorStockID})
 	apiError(t, err, http.StatusTooManyRequests, "FREQUENCY_LIMITED")
 }
 
@@ -88,7 +91,7 @@ func TestBusifavorLimitCode(t *testing.T) {
 // one (frozen) second, and MaxAcceptedPerSecond never exceeds it.
 func TestConcurrentLimit(t *testing.T) {
 	b := setup(t, func(c *sandbox.Config, _ *wechat.Config) {
-		c.Limits = map[wechat.Operation]int{wechat.OpBusifavorUse: 25}
+		c.Limits = map[marketing.Operation]int{marketing.OpBusifavorUse: 25}
 	})
 	const n = 60
 	var wg sync.WaitGroup
@@ -110,23 +113,23 @@ func TestConcurrentLimit(t *testing.T) {
 	}
 	require.Equal(t, 25, ok)
 	require.Equal(t, n-25, limited)
-	s := b.sb.Stats(wechat.OpBusifavorUse)
+	s := b.sb.Stats(marketing.OpBusifavorUse)
 	require.Equal(t, int64(25), s.MaxAcceptedPerSecond)
 	require.Equal(t, int64(n-25), s.Status429)
-	require.Equal(t, 25, b.sb.Effects(wechat.OpBusifavorUse))
+	require.Equal(t, 25, b.sb.Effects(marketing.OpBusifavorUse))
 }
 
 func TestResetStats(t *testing.T) {
 	b := setup(t, func(c *sandbox.Config, _ *wechat.Config) {
-		c.Limits = map[wechat.Operation]int{wechat.OpBusifavorUse: 3}
+		c.Limits = map[marketing.Operation]int{marketing.OpBusifavorUse: 3}
 	})
 	for i := range 3 {
 		_, _, err := b.client.UseBusifavorCoupon(ctx(t), b.mchid(), busifavorUse(fmt.Sprintf("reset-%d", i), fmt.Sprintf("RESET%d", i)))
 		require.NoError(t, err)
 	}
 	b.sb.ResetStats()
-	require.Equal(t, sandbox.EndpointStats{}, b.sb.Stats(wechat.OpBusifavorUse))
-	require.Equal(t, 3, b.sb.Effects(wechat.OpBusifavorUse), "state and effects survive a reset")
+	require.Equal(t, sandbox.EndpointStats{}, b.sb.Stats(marketing.OpBusifavorUse))
+	require.Equal(t, 3, b.sb.Effects(marketing.OpBusifavorUse), "state and effects survive a reset")
 
 	// The limiter still remembers the last second.
 	_, _, err := b.client.UseBusifavorCoupon(ctx(t), b.mchid(), busifavorUse("reset-3", "RESET3"))
@@ -139,5 +142,5 @@ func TestResetStats(t *testing.T) {
 	b.clock.Advance(500 * time.Millisecond)
 	_, _, err = b.client.UseBusifavorCoupon(ctx(t), b.mchid(), busifavorUse("reset-3", "RESET3"))
 	require.NoError(t, err)
-	require.Equal(t, sandbox.EndpointStats{Requests: 3, Status2xx: 1, Status429: 2, MaxAcceptedPerSecond: 1}, b.sb.Stats(wechat.OpBusifavorUse))
+	require.Equal(t, sandbox.EndpointStats{Requests: 3, Status2xx: 1, Status429: 2, MaxAcceptedPerSecond: 1}, b.sb.Stats(marketing.OpBusifavorUse))
 }

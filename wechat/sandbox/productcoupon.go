@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/couponq/couponq/wechat"
+	"github.com/couponq/couponq/wechat/marketing"
 )
 
 // userCouponValidity is how long a lazily issued user coupon stays valid.
@@ -71,7 +71,7 @@ func notEnough(msg string) *apiError {
 
 // productCouponUse redeems a user product coupon
 // (POST /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/use).
-func (st *store) productCouponUse(mchid string, req *wechat.ProductCouponUseRequest, fp [sha256.Size]byte) ([]byte, *apiError) {
+func (st *store) productCouponUse(mchid string, req *marketing.ProductCouponUseRequest, fp [sha256.Size]byte) ([]byte, *apiError) {
 	order, err := json.Marshal(req.AssociatedOrderInfo)
 	if err != nil {
 		return nil, systemError("encode associated_order_info")
@@ -80,7 +80,7 @@ func (st *store) productCouponUse(mchid string, req *wechat.ProductCouponUseRequ
 	defer st.mu.Unlock()
 	m := st.merchant(mchid)
 	conflict := invalidRequest("核销请求单号 out_request_no 已使用，且请求参数与原请求不一致")
-	if body, aerr, ok := st.replay(m, wechat.OpProductCouponUse, req.OutRequestNo, fp, conflict); ok {
+	if body, aerr, ok := st.replay(m, marketing.OpProductCouponUse, req.OutRequestNo, fp, conflict); ok {
 		return body, aerr
 	}
 	if req.BrandID != FixtureBrandID {
@@ -123,8 +123,8 @@ func (st *store) productCouponUse(mchid string, req *wechat.ProductCouponUseRequ
 		m.users[key] = u
 	}
 	u.uses = append(u.uses, couponUse{requestNo: req.OutRequestNo, useTime: req.UseTime, order: order})
-	m.done[doneKey{wechat.OpProductCouponUse, req.OutRequestNo}] = &record{fingerprint: fp, user: u, usedAfter: len(u.uses)}
-	st.effect(wechat.OpProductCouponUse)
+	m.done[doneKey{marketing.OpProductCouponUse, req.OutRequestNo}] = &record{fingerprint: fp, user: u, usedAfter: len(u.uses)}
+	st.effect(marketing.OpProductCouponUse)
 	return st.renderUserCoupon(u, len(u.uses))
 }
 
@@ -183,12 +183,12 @@ func (st *store) renderUserCoupon(u *userCoupon, usedAfter int) ([]byte, *apiErr
 // productCouponUpdate replaces a product coupon's display info
 // (PATCH /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}).
 // displayInfo is the display_info object exactly as sent.
-func (st *store) productCouponUpdate(mchid string, req *wechat.ProductCouponUpdateRequest, displayInfo json.RawMessage, fp [sha256.Size]byte) ([]byte, *apiError) {
+func (st *store) productCouponUpdate(mchid string, req *marketing.ProductCouponUpdateRequest, displayInfo json.RawMessage, fp [sha256.Size]byte) ([]byte, *apiError) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	m := st.merchant(mchid)
 	conflict := invalidRequest("修改请求单号 out_request_no 已使用，且请求参数与原请求不一致")
-	if body, aerr, ok := st.replay(m, wechat.OpProductCouponUpdate, req.OutRequestNo, fp, conflict); ok {
+	if body, aerr, ok := st.replay(m, marketing.OpProductCouponUpdate, req.OutRequestNo, fp, conflict); ok {
 		return body, aerr
 	}
 	pv := m.products[req.ProductCouponID]
@@ -197,7 +197,7 @@ func (st *store) productCouponUpdate(mchid string, req *wechat.ProductCouponUpda
 	}
 	nv := newProductVersion(pv.fixture, displayInfo)
 	m.products[req.ProductCouponID] = nv
-	m.done[doneKey{wechat.OpProductCouponUpdate, req.OutRequestNo}] = &record{fingerprint: fp, product: nv}
-	st.effect(wechat.OpProductCouponUpdate)
+	m.done[doneKey{marketing.OpProductCouponUpdate, req.OutRequestNo}] = &record{fingerprint: fp, product: nv}
+	st.effect(marketing.OpProductCouponUpdate)
 	return marshalAnswer(nv.updateView)
 }

@@ -5,9 +5,11 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/couponq/couponq/wechat"
-	"github.com/couponq/couponq/wechat/sandbox"
+	"github.com/couponq/couponq/wechat/marketing"
+
 	"github.com/stretchr/testify/require"
+
+	"github.com/couponq/couponq/wechat/sandbox"
 )
 
 func TestProductCouponUse(t *testing.T) {
@@ -34,7 +36,7 @@ func TestProductCouponUse(t *testing.T) {
 	require.Equal(t, "SINGLE", coupon.ProductCoupon.UsageMode)
 	require.NotNil(t, coupon.Stock)
 	require.Equal(t, sandbox.FixtureProductStockID, coupon.Stock.StockID)
-	require.Equal(t, 1, b.sb.Effects(wechat.OpProductCouponUse))
+	require.Equal(t, 1, b.sb.Effects(marketing.OpProductCouponUse))
 }
 
 func TestProductCouponIdempotency(t *testing.T) {
@@ -46,7 +48,7 @@ func TestProductCouponIdempotency(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, string(first.Body), string(second.Body))
 	require.NotEqual(t, first.RequestID, second.RequestID)
-	require.Equal(t, 1, b.sb.Effects(wechat.OpProductCouponUse))
+	require.Equal(t, 1, b.sb.Effects(marketing.OpProductCouponUse))
 
 	// Same number, another coupon (path) or another body: rejected.
 	_, _, err = b.client.UseProductCoupon(ctx(t), b.mchid(), productUse("other", "PCUSE_0001"))
@@ -59,23 +61,23 @@ func TestProductCouponIdempotency(t *testing.T) {
 	// The used coupon under a new number.
 	_, _, err = b.client.UseProductCoupon(ctx(t), b.mchid(), productUse("replay", "PCUSE_0002"))
 	apiError(t, err, http.StatusForbidden, "NOT_ENOUGH")
-	require.Equal(t, 1, b.sb.Effects(wechat.OpProductCouponUse))
+	require.Equal(t, 1, b.sb.Effects(marketing.OpProductCouponUse))
 }
 
 func TestProductCouponErrors(t *testing.T) {
 	b := setup(t)
 	tests := []struct {
 		name    string
-		mutate  func(*wechat.ProductCouponUseRequest)
+		mutate  func(*marketing.ProductCouponUseRequest)
 		status  int
 		code    string
 		message string
 	}{
-		{"brand", func(r *wechat.ProductCouponUseRequest) { r.BrandID = "999" }, http.StatusForbidden, "NO_AUTH", ""},
-		{"product coupon", func(r *wechat.ProductCouponUseRequest) { r.ProductCouponID = "42" }, http.StatusNotFound, "NOT_FOUND", "product_coupon_id"},
-		{"stock", func(r *wechat.ProductCouponUseRequest) { r.StockID = sandbox.FixtureSequentialProductStockID }, http.StatusNotFound, "NOT_FOUND", "stock_id"},
-		{"coupon code", func(r *wechat.ProductCouponUseRequest) { r.CouponCode = sandbox.NotFoundPrefix + "1" }, http.StatusNotFound, "NOT_FOUND", "coupon_code"},
-		{"index on a single coupon", func(r *wechat.ProductCouponUseRequest) { zero := int64(0); r.SequentialCouponIndex = &zero }, http.StatusBadRequest, "INVALID_REQUEST", "sequential_coupon_index"},
+		{"brand", func(r *marketing.ProductCouponUseRequest) { r.BrandID = "999" }, http.StatusForbidden, "NO_AUTH", ""},
+		{"product coupon", func(r *marketing.ProductCouponUseRequest) { r.ProductCouponID = "42" }, http.StatusNotFound, "NOT_FOUND", "product_coupon_id"},
+		{"stock", func(r *marketing.ProductCouponUseRequest) { r.StockID = sandbox.FixtureSequentialProductStockID }, http.StatusNotFound, "NOT_FOUND", "stock_id"},
+		{"coupon code", func(r *marketing.ProductCouponUseRequest) { r.CouponCode = sandbox.NotFoundPrefix + "1" }, http.StatusNotFound, "NOT_FOUND", "coupon_code"},
+		{"index on a single coupon", func(r *marketing.ProductCouponUseRequest) { zero := int64(0); r.SequentialCouponIndex = &zero }, http.StatusBadRequest, "INVALID_REQUEST", "sequential_coupon_index"},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -86,7 +88,7 @@ func TestProductCouponErrors(t *testing.T) {
 			require.Contains(t, ae.Message, tt.message)
 		})
 	}
-	require.Equal(t, 0, b.sb.Effects(wechat.OpProductCouponUse))
+	require.Equal(t, 0, b.sb.Effects(marketing.OpProductCouponUse))
 }
 
 func TestProductCouponBelongsToFirstUser(t *testing.T) {
@@ -134,7 +136,7 @@ func TestSequentialProductCoupon(t *testing.T) {
 	require.NoError(t, err)
 	_, _, err = b.client.UseProductCoupon(ctx(t), b.mchid(), sequentialUse("card2", "SEQ_C_1", 0))
 	apiError(t, err, http.StatusForbidden, "NOT_ENOUGH")
-	require.Equal(t, sandbox.FixtureSequentialCount+1, b.sb.Effects(wechat.OpProductCouponUse))
+	require.Equal(t, sandbox.FixtureSequentialCount+1, b.sb.Effects(marketing.OpProductCouponUse))
 
 	// A replay of round 0 shows the card as it was after round 0.
 	first, _, err := b.client.UseProductCoupon(ctx(t), b.mchid(), sequentialUse("card", "SEQ_B_0", 0))
@@ -154,7 +156,7 @@ func TestProductCouponUpdate(t *testing.T) {
 	require.Equal(t, "全场满100立打8折-新名字", updated.DisplayInfo.Name)
 	require.Equal(t, "EFFECTIVE", updated.State)
 	require.Equal(t, sandbox.FixtureBrandID, updated.BrandID)
-	require.Equal(t, 1, b.sb.Effects(wechat.OpProductCouponUpdate))
+	require.Equal(t, 1, b.sb.Effects(marketing.OpProductCouponUpdate))
 
 	after, _, err := b.client.UseProductCoupon(ctx(t), b.mchid(), productUse("after-update", "PCUSE_1001"))
 	require.NoError(t, err)
@@ -174,11 +176,11 @@ func TestProductCouponUpdate(t *testing.T) {
 	replay, _, err := b.client.UpdateProductCoupon(ctx(t), b.mchid(), productUpdate("UPD_0001", "全场满100立打8折-新名字"))
 	require.NoError(t, err)
 	require.Equal(t, "全场满100立打8折-新名字", replay.DisplayInfo.Name)
-	require.Equal(t, 2, b.sb.Effects(wechat.OpProductCouponUpdate))
+	require.Equal(t, 2, b.sb.Effects(marketing.OpProductCouponUpdate))
 
 	_, _, err = b.client.UpdateProductCoupon(ctx(t), b.mchid(), productUpdate("UPD_0001", "另一个名字"))
 	apiError(t, err, http.StatusBadRequest, "INVALID_REQUEST")
-	require.Equal(t, 2, b.sb.Effects(wechat.OpProductCouponUpdate))
+	require.Equal(t, 2, b.sb.Effects(marketing.OpProductCouponUpdate))
 }
 
 func TestProductCouponUpdateErrors(t *testing.T) {
@@ -201,7 +203,7 @@ func TestProductCouponUpdateErrors(t *testing.T) {
 	require.Equal(t, "PROGRESSIVE_BUNDLE", pc.UsageMode)
 	require.NotNil(t, pc.ProgressiveBundleUsageInfo)
 	require.Nil(t, pc.SequentialUsageInfo)
-	require.Equal(t, 1, b.sb.Effects(wechat.OpProductCouponUpdate))
+	require.Equal(t, 1, b.sb.Effects(marketing.OpProductCouponUpdate))
 }
 
 func TestPathParametersInBodyAreRejected(t *testing.T) {

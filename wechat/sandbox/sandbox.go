@@ -12,8 +12,11 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/couponq/couponq/wechat"
+	"github.com/couponq/couponq/wechat/marketing"
+
 	"go.uber.org/zap"
+
+	"github.com/couponq/couponq/wechat"
 )
 
 // Sandbox is a stand-in for the WeChat Pay APIv3 endpoints couponq calls.
@@ -76,7 +79,7 @@ func New(cfg Config) (*Sandbox, error) {
 		s.merchants[k.MchID] = newMerchant(k)
 	}
 	for op := range cfg.Limits {
-		if _, err := wechat.ParseOperation(string(op)); err != nil {
+		if _, err := marketing.ParseOperation(string(op)); err != nil {
 			errs = append(errs, fmt.Errorf("limits: %w", err))
 		}
 	}
@@ -176,17 +179,17 @@ func (s *Sandbox) Handler() http.Handler { return s.handler }
 
 // Stats returns op's counters summed over all merchants, including requests
 // whose merchant was unknown.
-func (s *Sandbox) Stats(op wechat.Operation) EndpointStats { return s.traffic.stats(op) }
+func (s *Sandbox) Stats(op marketing.Operation) EndpointStats { return s.traffic.stats(op) }
 
 // StatsFor returns the counters of one merchant's op requests.
-func (s *Sandbox) StatsFor(mchid string, op wechat.Operation) EndpointStats {
+func (s *Sandbox) StatsFor(mchid string, op marketing.Operation) EndpointStats {
 	return s.traffic.statsFor(mchid, op)
 }
 
 // AllStats returns Stats for every operation.
-func (s *Sandbox) AllStats() map[wechat.Operation]EndpointStats {
-	out := map[wechat.Operation]EndpointStats{}
-	for _, op := range wechat.Operations() {
+func (s *Sandbox) AllStats() map[marketing.Operation]EndpointStats {
+	out := map[marketing.Operation]EndpointStats{}
+	for _, op := range marketing.Operations() {
 		out[op] = s.Stats(op)
 	}
 	return out
@@ -210,25 +213,25 @@ func (s *Sandbox) Inject(f Fault) {
 }
 
 // PendingFaults returns how many requests of op queued faults will still affect.
-func (s *Sandbox) PendingFaults(op wechat.Operation) int { return s.faults.pending(op) }
+func (s *Sandbox) PendingFaults(op marketing.Operation) int { return s.faults.pending(op) }
 
 // ClearFaults drops every queued fault.
 func (s *Sandbox) ClearFaults() { s.faults.clear() }
 
 // SetLimit changes op's limit, per merchant per sliding second, for every
 // merchant; 0 or negative means unlimited.
-func (s *Sandbox) SetLimit(op wechat.Operation, perSecond int) {
+func (s *Sandbox) SetLimit(op marketing.Operation, perSecond int) {
 	s.traffic.setLimit(op, perSecond)
 }
 
 // Limits returns the current limit of every operation (0 or negative: unlimited).
-func (s *Sandbox) Limits() map[wechat.Operation]int { return s.traffic.limitsCopy() }
+func (s *Sandbox) Limits() map[marketing.Operation]int { return s.traffic.limitsCopy() }
 
 // Effects returns how many state changes op actually made, over all merchants:
 // coupon redemptions for the use endpoints, applied updates for
 // product_coupon.update, always 0 for busifavor.stock.get. Idempotent replays
 // and rejected requests change nothing; FailAfterEffect requests do.
-func (s *Sandbox) Effects(op wechat.Operation) int { return s.store.effectCount(op) }
+func (s *Sandbox) Effects(op marketing.Operation) int { return s.store.effectCount(op) }
 
 // Close releases requests held by Hang and Latency faults (they end without an
 // answer) and makes later such faults end at once. The handler keeps serving.

@@ -9,7 +9,8 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/couponq/couponq/wechat"
+	"github.com/couponq/couponq/wechat/marketing"
+
 	"go.uber.org/zap"
 )
 
@@ -20,7 +21,7 @@ const maxBodyBytes = 1 << 20
 // 404 for everything else, all with a Request-ID header.
 func (s *Sandbox) routes() http.Handler {
 	mux := http.NewServeMux()
-	for _, op := range wechat.Operations() {
+	for _, op := range marketing.Operations() {
 		mux.HandleFunc(op.Method()+" "+op.PathTemplate(), func(w http.ResponseWriter, r *http.Request) {
 			s.serveAPI(w, r, op)
 		})
@@ -38,7 +39,7 @@ func (s *Sandbox) routes() http.Handler {
 
 // serveAPI runs one request through the stages WeChat Pay applies: signature,
 // rate limit, then the endpoint itself (with any injected fault).
-func (s *Sandbox) serveAPI(w http.ResponseWriter, r *http.Request, op wechat.Operation) {
+func (s *Sandbox) serveAPI(w http.ResponseWriter, r *http.Request, op marketing.Operation) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
 	if err != nil {
 		s.traffic.begin("", op)
@@ -77,7 +78,7 @@ func (s *Sandbox) serveAPI(w http.ResponseWriter, r *http.Request, op wechat.Ope
 // sends the answer; it returns the status sent. It ends the request without
 // an answer (http.ErrAbortHandler) when a Hang or Latency fault outlives the
 // client.
-func (s *Sandbox) process(w http.ResponseWriter, r *http.Request, m *merchant, op wechat.Operation, body []byte) int {
+func (s *Sandbox) process(w http.ResponseWriter, r *http.Request, m *merchant, op marketing.Operation, body []byte) int {
 	fault, faulted := s.faults.take(op)
 	how := signNormally
 	if faulted {
@@ -128,38 +129,38 @@ func (s *Sandbox) wait(ctx context.Context, d time.Duration) {
 
 // dispatch decodes and checks the request as the documents describe, then
 // runs the endpoint against the state.
-func (s *Sandbox) dispatch(r *http.Request, m *merchant, op wechat.Operation, body []byte) ([]byte, *apiError) {
+func (s *Sandbox) dispatch(r *http.Request, m *merchant, op marketing.Operation, body []byte) ([]byte, *apiError) {
 	mchid := m.keys.MchID
 	fp := fingerprint(requestURL(r), body)
-	if op == wechat.OpBusifavorStockGet {
-		req := &wechat.BusifavorStockGetRequest{StockID: r.PathValue("stock_id")}
+	if op == marketing.OpBusifavorStockGet {
+		req := &marketing.BusifavorStockGetRequest{StockID: r.PathValue("stock_id")}
 		if err := req.Validate(); err != nil {
 			return nil, paramError(err)
 		}
 		return s.store.busifavorStock(mchid, req.StockID)
 	}
-	decoded, err := wechat.DecodeRequest(op, body)
+	decoded, err := marketing.DecodeRequest(op, body)
 	if err != nil {
 		return nil, paramError(err)
 	}
 	switch req := decoded.(type) {
-	case *wechat.BusifavorUseRequest:
+	case *marketing.BusifavorUseRequest:
 		if err := req.Validate(); err != nil {
 			return nil, paramError(err)
 		}
 		return s.store.busifavorUse(mchid, req, fp)
-	case *wechat.ProductCouponUseRequest:
+	case *marketing.ProductCouponUseRequest:
 		if req.OpenID != "" || req.CouponCode != "" {
-			return nil, paramError(&wechat.ValidationError{Field: "openid", Rule: "openid and coupon_code are path parameters and must not be in the body"})
+			return nil, paramError(&marketing.ValidationError{Field: "openid", Rule: "openid and coupon_code are path parameters and must not be in the body"})
 		}
 		req.OpenID, req.CouponCode = r.PathValue("openid"), r.PathValue("coupon_code")
 		if err := req.Validate(); err != nil {
 			return nil, paramError(err)
 		}
 		return s.store.productCouponUse(mchid, req, fp)
-	case *wechat.ProductCouponUpdateRequest:
+	case *marketing.ProductCouponUpdateRequest:
 		if req.ProductCouponID != "" {
-			return nil, paramError(&wechat.ValidationError{Field: "product_coupon_id", Rule: "is a path parameter and must not be in the body"})
+			return nil, paramError(&marketing.ValidationError{Field: "product_coupon_id", Rule: "is a path parameter and must not be in the body"})
 		}
 		req.ProductCouponID = r.PathValue("product_coupon_id")
 		if err := req.Validate(); err != nil {
@@ -181,7 +182,7 @@ func (s *Sandbox) dispatch(r *http.Request, m *merchant, op wechat.Operation, bo
 // field rules; the detail names the first broken field.
 func paramError(err error) *apiError {
 	e := &apiError{Status: http.StatusBadRequest, Code: "PARAM_ERROR", Message: "参数错误: " + err.Error()}
-	var ve *wechat.ValidationError
+	var ve *marketing.ValidationError
 	if errors.As(err, &ve) {
 		e.Detail = map[string]any{"location": "body", "field": ve.Field, "issue": ve.Rule}
 	}

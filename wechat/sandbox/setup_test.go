@@ -13,10 +13,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/couponq/couponq/wechat"
-	"github.com/couponq/couponq/wechat/sandbox"
+	"github.com/couponq/couponq/wechat/marketing"
+
 	"github.com/stretchr/testify/require"
 	"github.com/wechatpay-apiv3/wechatpay-go/utils"
+
+	"github.com/couponq/couponq/wechat"
+	"github.com/couponq/couponq/wechat/sandbox"
 )
 
 // Key generation is slow under -race: every test shares these.
@@ -206,8 +209,8 @@ func apiError(t *testing.T, err error, status int, code string) *wechat.APIError
 
 const useTime = "2025-07-24T10:00:00+08:00"
 
-func busifavorUse(code, no string) *wechat.BusifavorUseRequest {
-	return &wechat.BusifavorUseRequest{
+func busifavorUse(code, no string) *marketing.BusifavorUseRequest {
+	return &marketing.BusifavorUseRequest{
 		CouponCode:   code,
 		StockID:      sandbox.FixtureBusifavorStockID,
 		AppID:        sandbox.FixtureAppID,
@@ -217,21 +220,21 @@ func busifavorUse(code, no string) *wechat.BusifavorUseRequest {
 	}
 }
 
-func productUse(code, no string) *wechat.ProductCouponUseRequest {
-	return &wechat.ProductCouponUseRequest{
+func productUse(code, no string) *marketing.ProductCouponUseRequest {
+	return &marketing.ProductCouponUseRequest{
 		OpenID:              "oh-394z-6CGkNoJrsDLTTUKiAnp4",
 		CouponCode:          code,
 		ProductCouponID:     sandbox.FixtureProductCouponID,
 		StockID:             sandbox.FixtureProductStockID,
 		AppID:               sandbox.FixtureAppID,
 		UseTime:             useTime,
-		AssociatedOrderInfo: &wechat.AssociatedOrderInfo{TransactionID: "4200000000123456789123456789"},
+		AssociatedOrderInfo: &marketing.AssociatedOrderInfo{TransactionID: "4200000000123456789123456789"},
 		OutRequestNo:        no,
 		BrandID:             sandbox.FixtureBrandID,
 	}
 }
 
-func sequentialUse(code, no string, index int64) *wechat.ProductCouponUseRequest {
+func sequentialUse(code, no string, index int64) *marketing.ProductCouponUseRequest {
 	r := productUse(code, no)
 	r.ProductCouponID = sandbox.FixtureSequentialProductCouponID
 	r.StockID = sandbox.FixtureSequentialProductStockID
@@ -239,11 +242,11 @@ func sequentialUse(code, no string, index int64) *wechat.ProductCouponUseRequest
 	return r
 }
 
-func productUpdate(no, name string) *wechat.ProductCouponUpdateRequest {
-	return &wechat.ProductCouponUpdateRequest{
+func productUpdate(no, name string) *marketing.ProductCouponUpdateRequest {
+	return &marketing.ProductCouponUpdateRequest{
 		ProductCouponID: sandbox.FixtureProductCouponID,
 		OutRequestNo:    no,
-		DisplayInfo: &wechat.ProductCouponDisplayInfo{
+		DisplayInfo: &marketing.ProductCouponDisplayInfo{
 			Name:               name,
 			ImageURL:           "https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx",
 			BackgroundURL:      "https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx",

@@ -6,7 +6,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/couponq/couponq/wechat"
+	"github.com/couponq/couponq/wechat/marketing"
 )
 
 // beijing is the zone WeChat Pay writes its times in.
@@ -21,7 +21,7 @@ type store struct {
 	now       func() time.Time
 	fix       *fixtures
 	merchants map[string]*merchantState
-	effects   map[wechat.Operation]int
+	effects   map[marketing.Operation]int
 }
 
 // merchantState is everything one merchant has done.
@@ -34,7 +34,7 @@ type merchantState struct {
 
 // doneKey names a request number of one endpoint.
 type doneKey struct {
-	op wechat.Operation
+	op marketing.Operation
 	no string
 }
 
@@ -61,7 +61,7 @@ func fingerprint(path string, body []byte) [sha256.Size]byte {
 }
 
 func newStore(now func() time.Time, fix *fixtures) *store {
-	return &store{now: now, fix: fix, merchants: map[string]*merchantState{}, effects: map[wechat.Operation]int{}}
+	return &store{now: now, fix: fix, merchants: map[string]*merchantState{}, effects: map[marketing.Operation]int{}}
 }
 
 // merchant returns mchid's state, creating it with the fixtures. Callers hold mu.
@@ -85,7 +85,7 @@ func (st *store) merchant(mchid string) *merchantState {
 // replay looks up a request number. It returns (answer, nil, true) for a
 // repeat of the same request, (nil, conflict, true) for the same number with
 // different parameters, and ok false for a new number. Callers hold mu.
-func (st *store) replay(m *merchantState, op wechat.Operation, no string, fp [sha256.Size]byte, conflict *apiError) ([]byte, *apiError, bool) {
+func (st *store) replay(m *merchantState, op marketing.Operation, no string, fp [sha256.Size]byte, conflict *apiError) ([]byte, *apiError, bool) {
 	r := m.done[doneKey{op, no}]
 	if r == nil {
 		return nil, nil, false
@@ -113,12 +113,12 @@ func (st *store) render(r *record) ([]byte, *apiError) {
 }
 
 // effect counts one state change of op. Callers hold mu.
-func (st *store) effect(op wechat.Operation) {
+func (st *store) effect(op marketing.Operation) {
 	st.effects[op]++
 }
 
 // effectCount returns how many state changes op has made.
-func (st *store) effectCount(op wechat.Operation) int {
+func (st *store) effectCount(op marketing.Operation) int {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	return st.effects[op]

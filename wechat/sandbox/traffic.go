@@ -4,7 +4,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/couponq/couponq/wechat"
+	"github.com/couponq/couponq/wechat/marketing"
 )
 
 // EndpointStats counts what the sandbox saw on one endpoint. Every request
@@ -37,7 +37,7 @@ func (e *EndpointStats) add(o EndpointStats) {
 
 type trafficKey struct {
 	mchid string // "" for requests whose merchant is not known
-	op    wechat.Operation
+	op    marketing.Operation
 }
 
 // endpointTraffic is the state of one merchant's endpoint.
@@ -51,22 +51,22 @@ type endpointTraffic struct {
 type traffic struct {
 	mu     sync.Mutex
 	now    func() time.Time
-	limits map[wechat.Operation]int
+	limits map[marketing.Operation]int
 	keys   map[trafficKey]*endpointTraffic
 	// all holds each endpoint's accepted requests over all merchants, for the
 	// exact MaxAcceptedPerSecond of the summed stats.
-	all map[wechat.Operation]*window
+	all map[marketing.Operation]*window
 }
 
-func newTraffic(now func() time.Time, limits map[wechat.Operation]int) *traffic {
-	l := make(map[wechat.Operation]int, len(wechat.Operations()))
-	for _, op := range wechat.Operations() {
+func newTraffic(now func() time.Time, limits map[marketing.Operation]int) *traffic {
+	l := make(map[marketing.Operation]int, len(marketing.Operations()))
+	for _, op := range marketing.Operations() {
 		l[op] = DefaultLimit(op)
 	}
 	for op, n := range limits {
 		l[op] = n
 	}
-	return &traffic{now: now, limits: l, keys: map[trafficKey]*endpointTraffic{}, all: map[wechat.Operation]*window{}}
+	return &traffic{now: now, limits: l, keys: map[trafficKey]*endpointTraffic{}, all: map[marketing.Operation]*window{}}
 }
 
 func (t *traffic) key(k trafficKey) *endpointTraffic {
@@ -79,14 +79,14 @@ func (t *traffic) key(k trafficKey) *endpointTraffic {
 }
 
 // begin counts a request that arrived.
-func (t *traffic) begin(mchid string, op wechat.Operation) {
+func (t *traffic) begin(mchid string, op marketing.Operation) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.key(trafficKey{mchid, op}).stats.Requests++
 }
 
 // finish counts the answer to a request counted by begin.
-func (t *traffic) finish(mchid string, op wechat.Operation, status int) {
+func (t *traffic) finish(mchid string, op marketing.Operation, status int) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	s := &t.key(trafficKey{mchid, op}).stats
@@ -104,7 +104,7 @@ func (t *traffic) finish(mchid string, op wechat.Operation, status int) {
 
 // allow reports whether mchid may make one more op request now and, if so,
 // records it as accepted.
-func (t *traffic) allow(mchid string, op wechat.Operation, now time.Time) bool {
+func (t *traffic) allow(mchid string, op marketing.Operation, now time.Time) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if !t.key(trafficKey{mchid, op}).accepted.allow(now, t.limits[op]) {
@@ -120,17 +120,17 @@ func (t *traffic) allow(mchid string, op wechat.Operation, now time.Time) bool {
 }
 
 // setLimit changes op's limit for every merchant (0 or negative: unlimited).
-func (t *traffic) setLimit(op wechat.Operation, perSecond int) {
+func (t *traffic) setLimit(op marketing.Operation, perSecond int) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.limits[op] = perSecond
 }
 
 // limitsCopy returns the current limits.
-func (t *traffic) limitsCopy() map[wechat.Operation]int {
+func (t *traffic) limitsCopy() map[marketing.Operation]int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	out := make(map[wechat.Operation]int, len(t.limits))
+	out := make(map[marketing.Operation]int, len(t.limits))
 	for op, n := range t.limits {
 		out[op] = n
 	}
@@ -138,7 +138,7 @@ func (t *traffic) limitsCopy() map[wechat.Operation]int {
 }
 
 // statsFor returns one merchant's counters for op.
-func (t *traffic) statsFor(mchid string, op wechat.Operation) EndpointStats {
+func (t *traffic) statsFor(mchid string, op marketing.Operation) EndpointStats {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	e := t.keys[trafficKey{mchid, op}]
@@ -151,7 +151,7 @@ func (t *traffic) statsFor(mchid string, op wechat.Operation) EndpointStats {
 }
 
 // stats returns op's counters summed over all merchants.
-func (t *traffic) stats(op wechat.Operation) EndpointStats {
+func (t *traffic) stats(op marketing.Operation) EndpointStats {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	var s EndpointStats

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/couponq/couponq/wechat/marketing"
+
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"go.yaml.in/yaml/v3"
@@ -34,7 +36,7 @@ const (
 // clusterConfig says how to start one row's processes.
 type clusterConfig struct {
 	// configured are the workers' limits; real the sandbox's (0: unlimited).
-	configured, real map[wechat.Operation]int
+	configured, real map[marketing.Operation]int
 	syncAlways       bool
 	headroom         float64 // 0: the workers' default
 	sandboxNice      int     // 0: start the sandbox directly
@@ -123,7 +125,7 @@ func (c *cluster) startSandbox(ctx context.Context) error {
 	}
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	args := []string{"--addr", addr, "--keys", c.keysDir, "--mchid", mchid, "--log-level", "warn"}
-	for _, op := range wechat.Operations() {
+	for _, op := range marketing.Operations() {
 		if n, ok := c.cfg.real[op]; ok {
 			args = append(args, "--limit", fmt.Sprintf("%s=%d", op, n))
 		}

@@ -6,8 +6,9 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/couponq/couponq/wechat/marketing"
+
 	"github.com/couponq/couponq/jobs"
-	"github.com/couponq/couponq/wechat"
 	"github.com/couponq/couponq/wechat/sandbox"
 )
 
@@ -17,10 +18,10 @@ const imageURL = "https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx"
 // updateJob is the i-th product_coupon.update of a backlog: it renames the
 // sandbox's fixture product coupon under its own out_request_no.
 func updateJob(i int) jobs.Job {
-	req, _ := json.Marshal(wechat.ProductCouponUpdateRequest{
+	req, _ := json.Marshal(marketing.ProductCouponUpdateRequest{
 		ProductCouponID: sandbox.FixtureProductCouponID,
 		OutRequestNo:    fmt.Sprintf("BENCH-UPD-%08d", i),
-		DisplayInfo: &wechat.ProductCouponDisplayInfo{
+		DisplayInfo: &marketing.ProductCouponDisplayInfo{
 			Name:          fmt.Sprintf("bench %d", i), // 3-15 characters
 			ImageURL:      imageURL,
 			BackgroundURL: imageURL,

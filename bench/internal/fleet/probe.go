@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/couponq/couponq/wechat/marketing"
+
 	"github.com/couponq/couponq/jobs"
 	"github.com/couponq/couponq/wechat"
 	"github.com/couponq/couponq/wechat/sandbox"
@@ -37,7 +39,7 @@ type prober struct {
 	w        *watcher
 	every    time.Duration
 	queue    bool
-	directOp wechat.Operation
+	directOp marketing.Operation
 }
 
 // probeResult holds one window's latencies.
@@ -152,11 +154,11 @@ func (p *prober) run(ctx context.Context, prefix string, d time.Duration) probeR
 // direct times one signed call of directOp straight to the sandbox.
 func (p *prober) direct(ctx context.Context, prefix string, i int) (time.Duration, error) {
 	start := time.Now()
-	if p.directOp == wechat.OpBusifavorStockGet {
-		_, _, err := p.client.GetBusifavorStock(ctx, mchid, &wechat.BusifavorStockGetRequest{StockID: sandbox.FixtureBusifavorStockID})
+	if p.directOp == marketing.OpBusifavorStockGet {
+		_, _, err := p.client.GetBusifavorStock(ctx, mchid, &marketing.BusifavorStockGetRequest{StockID: sandbox.FixtureBusifavorStockID})
 		return time.Since(start), err
 	}
-	_, _, err := p.client.UseBusifavorCoupon(ctx, mchid, &wechat.BusifavorUseRequest{
+	_, _, err := p.client.UseBusifavorCoupon(ctx, mchid, &marketing.BusifavorUseRequest{
 		CouponCode:   fmt.Sprintf("%s%08d", prefix, i),
 		StockID:      sandbox.FixtureBusifavorStockID,
 		AppID:        sandbox.FixtureAppID,

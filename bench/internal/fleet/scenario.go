@@ -8,8 +8,9 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/couponq/couponq/wechat/marketing"
+
 	"github.com/couponq/couponq/jobs"
-	"github.com/couponq/couponq/wechat"
 	"github.com/couponq/couponq/wechat/sandbox"
 )
 
@@ -116,8 +117,8 @@ func runRow(ctx context.Context, g *group, bins binaries, dir string, o Options,
 		return res
 	}
 	cfg := clusterConfig{
-		configured:  map[wechat.Operation]int{jobs.TypeProductCouponUpdate: o.UpdateLimit, jobs.TypeBusifavorUse: o.BusifavorLimit},
-		real:        map[wechat.Operation]int{jobs.TypeProductCouponUpdate: o.UpdateLimit, jobs.TypeBusifavorUse: o.BusifavorLimit},
+		configured:  map[marketing.Operation]int{jobs.TypeProductCouponUpdate: o.UpdateLimit, jobs.TypeBusifavorUse: o.BusifavorLimit},
+		real:        map[marketing.Operation]int{jobs.TypeProductCouponUpdate: o.UpdateLimit, jobs.TypeBusifavorUse: o.BusifavorLimit},
 		syncAlways:  o.NATSSyncAlways,
 		headroom:    o.Headroom,
 		sandboxNice: o.SandboxNice,

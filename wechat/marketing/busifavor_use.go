@@ -1,4 +1,4 @@
-package wechat
+package marketing
 
 // BusifavorUseRequest redeems a busifavor (商家券) coupon:
 // POST /v3/marketing/busifavor/coupons/use. Every field travels in the body.

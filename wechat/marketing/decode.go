@@ -1,4 +1,4 @@
-package wechat
+package marketing
 
 import (
 	"bytes"
@@ -29,22 +29,6 @@ func (e *DecodeError) Error() string {
 	return "request." + e.Field + ": " + e.Problem
 }
 
-// NewRequest returns a new, empty typed request for op (for example
-// *ProductCouponUseRequest for OpProductCouponUse), or nil for an unknown op.
-func NewRequest(op Operation) Request {
-	switch op {
-	case OpBusifavorUse:
-		return &BusifavorUseRequest{}
-	case OpBusifavorStockGet:
-		return &BusifavorStockGetRequest{}
-	case OpProductCouponUse:
-		return &ProductCouponUseRequest{}
-	case OpProductCouponUpdate:
-		return &ProductCouponUpdateRequest{}
-	}
-	return nil
-}
-
 // DecodeRequest strictly decodes a job's "request" JSON object into the typed
 // request for op. Field names must match the API's exactly (case included);
 // unknown or repeated fields, wrong JSON types and trailing data are
@@ -54,7 +38,7 @@ func NewRequest(op Operation) Request {
 func DecodeRequest(op Operation, raw []byte) (Request, error) {
 	req := NewRequest(op)
 	if req == nil {
-		return nil, fmt.Errorf("wechat: decode request: unknown operation %q", op)
+		return nil, fmt.Errorf("marketing: decode request: unknown operation %q", op)
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()

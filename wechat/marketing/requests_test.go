@@ -1,4 +1,4 @@
-package wechat
+package marketing
 
 import (
 	"errors"
@@ -8,56 +8,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-// The documents' own request examples, as typed requests. docPCUse differs
-// from document 000 only in use_time: the document's "2025-07-24T00:00+08:00"
-// has no seconds and is rejected on purpose (see TestValidateDocExampleUseTime).
-func docBusifavorUse() *BusifavorUseRequest {
-	return &BusifavorUseRequest{
-		CouponCode:   "sxxe34343434",
-		StockID:      "100088",
-		AppID:        "wx1234567889999",
-		UseTime:      "2015-05-20T13:29:35+08:00",
-		UseRequestNo: "1002600620019090123143254435",
-		OpenID:       "xsd3434454567676",
-	}
-}
-
-func docStockGet() *BusifavorStockGetRequest { return &BusifavorStockGetRequest{StockID: "100088"} }
-
-func docPCUse() *ProductCouponUseRequest {
-	return &ProductCouponUseRequest{
-		OpenID:          "oh-394z-6CGkNoJrsDLTTUKiAnp4",
-		CouponCode:      "123446565767",
-		ProductCouponID: "1002323",
-		StockID:         "100232301",
-		AppID:           "wx233544546545989",
-		UseTime:         "2025-07-24T00:00:00+08:00",
-		AssociatedOrderInfo: &AssociatedOrderInfo{
-			TransactionID: "4200000000123456789123456789",
-			OutTradeNo:    "trade_no_20250724123456",
-			MchID:         "1234567890",
-			SubMchID:      "1234567890",
-		},
-		OutRequestNo:          "MCHUSE202003101234",
-		SequentialCouponIndex: int64p(0),
-		BrandID:               "120344",
-	}
-}
-
-func docPCUpdate() *ProductCouponUpdateRequest {
-	return &ProductCouponUpdateRequest{
-		ProductCouponID: "1000000013",
-		OutRequestNo:    "12345_20250101_A3489",
-		DisplayInfo: &ProductCouponDisplayInfo{
-			Name:               "全场满100立打8折-新名字",
-			ImageURL:           "https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx",
-			BackgroundURL:      "https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx",
-			DetailImageURLList: []string{"https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx"},
-		},
-		BrandID: "120344",
-	}
-}
 
 func int64p(v int64) *int64 { return &v }
 

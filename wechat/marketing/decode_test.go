@@ -1,4 +1,4 @@
-package wechat
+package marketing
 
 import (
 	"bytes"
@@ -134,8 +134,6 @@ func TestDecodeErrors(t *testing.T) {
 			var de *DecodeError
 			require.True(t, errors.As(err, &de), "%T", err)
 			assert.Contains(t, err.Error(), tc.want)
-			assert.Equal(t, ClassPermanent, Classify(err))
-			assert.Equal(t, "INVALID_REQUEST", ErrorCode(err))
 		})
 	}
 	_, err := DecodeRequest("nope", []byte(`{}`))
@@ -182,7 +180,7 @@ func TestDocAnswersDecode(t *testing.T) {
 		require.NoError(t, dec.Decode(v))
 	}
 	var upc UserProductCoupon
-	strict(docPCUseAnswer, &upc)
+	strict(DocExample(OpProductCouponUse).Answer, &upc)
 	assert.Equal(t, "USED", upc.CouponState)
 	assert.Equal(t, "2025-01-01T00:00+08:00", upc.ValidBeginTime, "non-RFC 3339 time kept as sent")
 	assert.Equal(t, "trade_no_20250724123456", upc.SingleUsageDetail.AssociatedOrderInfo.OutTradeNo)
@@ -195,7 +193,7 @@ func TestDocAnswersDecode(t *testing.T) {
 	assert.Equal(t, "2025-01-01T00:00+08:00", upc.Stock.DeactivateTime)
 
 	var stock BusifavorStock
-	strict(docStockAnswer, &stock)
+	strict(DocExample(OpBusifavorStockGet).Answer, &stock)
 	assert.Equal(t, "8月1日活动券", stock.StockName)
 	assert.Equal(t, []int64{1}, stock.CouponUseRule.CouponAvailableTime.AvailableWeek.WeekDay)
 	assert.Equal(t, "2015-05-20T13:29:35+08:00", stock.CouponUseRule.CouponAvailableTime.IrregularyAvaliableTime[0].BeginTime)
@@ -204,12 +202,12 @@ func TestDocAnswersDecode(t *testing.T) {
 	assert.Equal(t, int64(34), stock.SendCountInformation.TodaySendAmount)
 
 	var pc ProductCoupon
-	strict(docPCUpdateAnswer, &pc)
+	strict(DocExample(OpProductCouponUpdate).Answer, &pc)
 	assert.Equal(t, "全场满100立打8折-新名字", pc.DisplayInfo.Name)
 	assert.Equal(t, int64(20), pc.SingleUsageInfo.DiscountCoupon.PercentOff)
 
 	var bu BusifavorUseResponse
-	strict(docBusifavorUseAnswer, &bu)
+	strict(DocExample(OpBusifavorUse).Answer, &bu)
 	assert.Equal(t, BusifavorUseResponse{StockID: "100088", OpenID: "dsadas34345454545", WechatpayUseTime: "2015-05-20T13:29:35+08:00"}, bu)
 
 	// The update document's PROGRESSIVE_BUNDLE mode.

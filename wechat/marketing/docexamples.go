@@ -1,10 +1,70 @@
-package wechat
+package marketing
+
+// Example is one of the WeChat Pay documents' examples (shared/seeds 000 to
+// 004): a typed request and the answer the document shows for it. Tests, the
+// sandbox and the documentation use them; Request is new on every call.
+type Example struct {
+	// Request is the document's request example as a typed request.
+	Request Request
+	// Answer is the document's response body example, verbatim (whitespace aside).
+	Answer string
+}
+
+// The documents' own request examples, as typed requests. docPCUse differs
+// from document 000 only in use_time: the document's "2025-07-24T00:00+08:00"
+// has no seconds and is rejected on purpose (a test in this package checks that).
+func docBusifavorUse() *BusifavorUseRequest {
+	return &BusifavorUseRequest{
+		CouponCode:   "sxxe34343434",
+		StockID:      "100088",
+		AppID:        "wx1234567889999",
+		UseTime:      "2015-05-20T13:29:35+08:00",
+		UseRequestNo: "1002600620019090123143254435",
+		OpenID:       "xsd3434454567676",
+	}
+}
+
+func docStockGet() *BusifavorStockGetRequest { return &BusifavorStockGetRequest{StockID: "100088"} }
+
+func docPCUse() *ProductCouponUseRequest {
+	return &ProductCouponUseRequest{
+		OpenID:          "oh-394z-6CGkNoJrsDLTTUKiAnp4",
+		CouponCode:      "123446565767",
+		ProductCouponID: "1002323",
+		StockID:         "100232301",
+		AppID:           "wx233544546545989",
+		UseTime:         "2025-07-24T00:00:00+08:00",
+		AssociatedOrderInfo: &AssociatedOrderInfo{
+			TransactionID: "4200000000123456789123456789",
+			OutTradeNo:    "trade_no_20250724123456",
+			MchID:         "1234567890",
+			SubMchID:      "1234567890",
+		},
+		OutRequestNo:          "MCHUSE202003101234",
+		SequentialCouponIndex: new(int64),
+		BrandID:               "120344",
+	}
+}
+
+func docPCUpdate() *ProductCouponUpdateRequest {
+	return &ProductCouponUpdateRequest{
+		ProductCouponID: "1000000013",
+		OutRequestNo:    "12345_20250101_A3489",
+		DisplayInfo: &ProductCouponDisplayInfo{
+			Name:               "全场满100立打8折-新名字",
+			ImageURL:           "https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx",
+			BackgroundURL:      "https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx",
+			DetailImageURLList: []string{"https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx"},
+		},
+		BrandID: "120344",
+	}
+}
 
 // Answer examples copied verbatim (whitespace aside) from the WeChat Pay
 // documents in shared/seeds: 000 (product coupon use), 002 (busifavor stock
 // get), 003 (product coupon update), 004 (busifavor coupon use).
 
-const docPCUseAnswer = `{
+const pcUseAnswer = `{
 "coupon_code" : "123446565767",
 "coupon_state" : "USED",
 "valid_begin_time" : "2025-01-01T00:00+08:00",
@@ -249,7 +309,7 @@ const docPCUseAnswer = `{
 "brand_id" : "120344"
 }`
 
-const docStockAnswer = `{
+const stockAnswer = `{
 "stock_name" : "8月1日活动券",
 "belong_merchant" : "10000022",
 "comment" : "xxx店使用",
@@ -349,7 +409,7 @@ const docStockAnswer = `{
 "subsidy" : false
 }`
 
-const docPCUpdateAnswer = `{
+const pcUpdateAnswer = `{
 "product_coupon_id" : "1000000013",
 "scope" : "ALL",
 "type" : "DISCOUNT",
@@ -373,7 +433,7 @@ const docPCUpdateAnswer = `{
 "brand_id" : "120344"
 }`
 
-const docBusifavorUseAnswer = `{
+const busifavorUseAnswer = `{
 "stock_id": "100088",
 "openid": "dsadas34345454545",
 "wechatpay_use_time": "2015-05-20T13:29:35+08:00"

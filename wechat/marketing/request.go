@@ -1,4 +1,4 @@
-package wechat
+package marketing
 
 import (
 	"bytes"

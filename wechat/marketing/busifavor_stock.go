@@ -1,4 +1,4 @@
-package wechat
+package marketing
 
 // BusifavorStockGetRequest queries a busifavor stock:
 // GET /v3/marketing/busifavor/stocks/{stock_id}. stock_id is the only

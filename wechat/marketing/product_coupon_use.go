@@ -1,4 +1,4 @@
-package wechat
+package marketing
 
 // ProductCouponUseRequest redeems a user's product coupon (商品券):
 // POST /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/use.

@@ -1,4 +1,4 @@
-package wechat
+package marketing
 
 // ProductCoupon is a product coupon (ProductCouponEntity in the documents):
 // the 200 answer of product coupon update and the product_coupon object of a
