@@ -139,41 +139,17 @@ func (l *Limiter) Run(ctx context.Context) error {
 }
 
 // Wait blocks until one request for key may be sent now and returns how long
-// it waited. Each successful Wait must be followed by exactly one request (a
-// slot that is not used is lost, not given to the fleet).
-//
-// It fails, without a slot, when ctx ends (the error wraps ctx.Err(), and
-// also ErrUnavailable when the shared state could not be reached meanwhile:
-// the limiter never falls back to a local limit), after Close (ErrClosed),
-// for an invalid key, or for a job type without a limit (ErrNoLimit).
-// Callers of one key are served first come, first served.
+// it waited: Reserve followed by Slot.Wait. Each successful Wait must be
+// followed by exactly one request (a slot that is not used is lost, not
+// given to the fleet). It fails as Reserve and Slot.Wait do.
 func (l *Limiter) Wait(ctx context.Context, key Key) (time.Duration, error) {
 	start := l.cfg.Clock.Now()
-	q, err := l.queue(key)
+	s, err := l.Reserve(ctx, key)
 	if err != nil {
-		return 0, err
+		return l.cfg.Clock.Now().Sub(start), err
 	}
-	q.mu.Lock()
-	q.waiting++
-	q.mu.Unlock()
-	slot, err := q.take(ctx)
-	if err == nil {
-		err = q.sleepUntil(ctx, slot)
-	}
-	waited := l.cfg.Clock.Now().Sub(start)
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	q.waiting--
-	if err != nil {
-		return waited, err
-	}
-	if l.onSlot != nil {
-		l.onSlot(key, slot)
-	}
-	q.n.waits++
-	q.n.waitTotal += waited
-	q.n.waitMax = max(q.n.waitMax, waited)
-	return waited, nil
+	err = s.Wait(ctx)
+	return l.cfg.Clock.Now().Sub(start), err
 }
 
 // Throttled tells the limiter that the API answered 429 for key. It cuts the

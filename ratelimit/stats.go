@@ -30,7 +30,8 @@ type KeyStats struct {
 	Rate float64
 	// Cuts counts budget cuts applied fleet-wide since the state was created.
 	Cuts uint64
-	// Waiting is how many callers of Wait are blocked on this key now.
+	// Waiting is how many callers hold an unspent reservation or wait for
+	// one on this key now.
 	Waiting int
 	// Waits counts completed Waits; WaitTotal and WaitMax are the time they
 	// spent waiting for budget.
