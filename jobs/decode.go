@@ -57,6 +57,9 @@ func Decode(t Type, data []byte) (*Decoded, error) {
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return nil, &InvalidJobError{Reason: "trailing data after the job object"}
 	}
+	if err := checkScheduling(&job); err != nil {
+		return nil, err
+	}
 	if len(job.Request) == 0 || bytes.Equal(job.Request, []byte("null")) {
 		return nil, &InvalidJobError{Field: "request", Reason: "is required"}
 	}

@@ -75,7 +75,7 @@ func TestDecodeBadEnvelope(t *testing.T) {
 		{"id of the wrong type", `{"id":5,"request":` + withTime + `}`, "", []string{`"id"`, "string"}},
 		{"trailing object", `{"request":` + withTime + `} {}`, "", []string{"trailing data"}},
 		{"trailing garbage", `{"request":` + withTime + `}x`, "", []string{"trailing data"}},
-		{"unknown top-level field", `{"request":` + withTime + `,"priority":1}`, "", []string{`"priority"`}},
+		{"unknown top-level field", `{"request":` + withTime + `,"urgency":1}`, "", []string{`"urgency"`}},
 		{"missing request", `{"id":"BF-USE-0001"}`, "request", []string{"request: is required"}},
 		{"null request", `{"request":null}`, "request", []string{"is required"}},
 		{"request is a string", `{"request":"coupon"}`, "request", []string{"expected object, got string"}},
@@ -204,3 +204,35 @@ func TestDecodeUnknownType(t *testing.T) {
 	_, err := jobs.Decode(jobs.Type("coupon.teleport"), []byte(`{"id":"x","request":{}}`))
 	requireInvalid(t, err, "request", "coupon.teleport")
 }
+
+func TestDecodeScheduling(t *testing.T) {
+	for _, tc := range []struct {
+		name, extra, field string
+		prio               int
+	}{
+		{"defaults", ``, "", jobs.DefaultPriority},
+		{"urgent with key", `,"priority":1,"fairness_key":"camp.2026:A"`, "", 1},
+		{"bulk", `,"priority":5`, "", 5},
+		{"priority too low", `,"priority":-1`, "priority", 0},
+		{"priority too high", `,"priority":6`, "priority", 0},
+		{"priority not an integer", `,"priority":1.5`, "", 0},
+		{"fairness key with space", `,"fairness_key":"a b"`, "fairness_key", 0},
+		{"fairness key too long", `,"fairness_key":"` + strings.Repeat("k", 65) + `"`, "fairness_key", 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d, err := jobs.Decode(jobs.TypeBusifavorStockGet, []byte(`{"id":"q1","request":{"stock_id":"100088"}`+tc.extra+`}`))
+			if tc.prio == 0 {
+				require.Error(t, err)
+				var ije *jobs.InvalidJobError
+				require.ErrorAs(t, err, &ije)
+				if tc.field != "" {
+					require.Equal(t, tc.field, ije.Field)
+				}
+				return
+			}
+			require.NoError(t, err)
+			require.Equal(t, tc.prio, d.EffectivePriority())
+		})
+	}
+}
+

@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"encoding/json"
+	"fmt"
 	"regexp"
 )
 
@@ -19,6 +20,41 @@ type Job struct {
 	Request json.RawMessage `json:"request"`
 	// Meta is opaque to couponq and echoed unchanged into the result.
 	Meta json.RawMessage `json:"meta,omitempty"`
+	// Priority is 1 (most urgent) to 5 (bulk work); 0 or absent means
+	// DefaultPriority. Within one merchant account and job type, a pending
+	// job of a more urgent priority is sent before less urgent ones.
+	Priority int `json:"priority,omitempty"`
+	// FairnessKey (1-64 characters of [0-9A-Za-z_.:-], for example a
+	// campaign or brand id) groups jobs: within one merchant account, job
+	// type and priority, groups share the rate budget in turn. Jobs without
+	// a key form one group of their own.
+	FairnessKey string `json:"fairness_key,omitempty"`
+}
+
+// Priorities: MostUrgent is 1, LeastUrgent (bulk) is 5, DefaultPriority 3.
+const (
+	MostUrgent      = 1
+	DefaultPriority = 3
+	LeastUrgent     = 5
+)
+
+// EffectivePriority is the job's priority with the default applied.
+func (j *Job) EffectivePriority() int {
+	if j.Priority == 0 {
+		return DefaultPriority
+	}
+	return j.Priority
+}
+
+// checkScheduling validates priority and fairness_key.
+func checkScheduling(j *Job) error {
+	if j.Priority != 0 && (j.Priority < MostUrgent || j.Priority > LeastUrgent) {
+		return &InvalidJobError{Field: "priority", Reason: fmt.Sprintf("must be an integer from %d (most urgent) to %d, got %d", MostUrgent, LeastUrgent, j.Priority)}
+	}
+	if j.FairnessKey != "" && !freeFormID.MatchString(j.FairnessKey) {
+		return &InvalidJobError{Field: "fairness_key", Reason: "must be 1-64 characters of [0-9A-Za-z_.:-]"}
+	}
+	return nil
 }
 
 // freeFormID is the alphabet of ids that are not request numbers.

@@ -6,11 +6,6 @@ import (
 	"time"
 )
 
-// usesUseTime reports whether jobs of type t carry the API's use_time field.
-func usesUseTime(t Type) bool {
-	return t == TypeBusifavorUse || t == TypeProductCouponUse
-}
-
 // Prepared is a job ready to publish: its final bytes and message id. The
 // bytes never change afterwards, so a republish is byte-for-byte identical.
 type Prepared struct {
@@ -30,7 +25,7 @@ func Prepare(t Type, job Job, eventTime time.Time) (*Prepared, error) {
 	if _, err := ParseType(string(t)); err != nil {
 		return nil, &InvalidJobError{Reason: err.Error(), Err: err}
 	}
-	if usesUseTime(t) && len(job.Request) > 0 {
+	if t.UsesUseTime() && len(job.Request) > 0 {
 		filled, err := fillUseTime(job.Request, eventTime)
 		if err != nil {
 			return nil, err
