@@ -30,6 +30,13 @@ import (
 // answer). Classify and ErrorCode interpret it. Do never retries beyond the
 // one failover; that is the worker's job.
 func (c *Client) Do(ctx context.Context, mchid string, req marketing.Request) (*Response, error) {
+	return c.DoPaced(ctx, mchid, req, c.pacer)
+}
+
+// DoPaced is Do with pacer asked before each HTTP attempt instead of
+// Config.Pacer (nil: none). The worker passes a pacer per job, whose first
+// attempt is paid with a slot reserved before the job was fetched.
+func (c *Client) DoPaced(ctx context.Context, mchid string, req marketing.Request, pacer Pacer) (*Response, error) {
 	if v := reflect.ValueOf(req); req == nil || v.Kind() == reflect.Pointer && v.IsNil() {
 		return nil, &marketing.ValidationError{Field: "request", Rule: "is required"}
 	}
@@ -67,8 +74,8 @@ func (c *Client) Do(ctx context.Context, mchid string, req marketing.Request) (*
 		if serr != nil {
 			return nil, serr
 		}
-		if c.pacer != nil {
-			if perr := c.pacer.Wait(ctx, a.MchID, op); perr != nil {
+		if pacer != nil {
+			if perr := pacer.Wait(ctx, a.MchID, op); perr != nil {
 				if i == 0 {
 					return nil, &TransportError{Host: host, Err: fmt.Errorf("pacer: %w", perr)}
 				}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/couponq/couponq/examples"
 	"github.com/couponq/couponq/internal/config"
+	"github.com/couponq/couponq/internal/node"
 	"github.com/couponq/couponq/jobs"
 	"github.com/couponq/couponq/wechat/sandbox"
 )
@@ -50,7 +51,7 @@ func runDemo(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer) 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	code := make(chan int, 1)
-	err = serve(ctx, cfg, log, func(rt *runtime) {
+	err = serve(ctx, cfg, log, func(rt *node.Node) {
 		code <- feedDemo(ctx, rt, stdout)
 		cancel()
 	})
@@ -67,7 +68,7 @@ func runDemo(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer) 
 }
 
 // feedDemo publishes the sample jobs and prints their results.
-func feedDemo(ctx context.Context, rt *runtime, out io.Writer) int {
+func feedDemo(ctx context.Context, rt *node.Node, out io.Writer) int {
 	samples, err := jobs.ReadJSONL(strings.NewReader(string(examples.SampleJobs)), "")
 	if err != nil {
 		fmt.Fprintln(out, "demo: bad sample file:", err)
@@ -76,9 +77,9 @@ func feedDemo(ctx context.Context, rt *runtime, out io.Writer) int {
 	// Show a retry: the sandbox fails the first update with a 500 on the
 	// primary host and again on the backup host, before it takes effect;
 	// the worker backs off and tries again.
-	rt.sandbox.Inject(sandbox.Fault{Op: marketing.OpProductCouponUpdate, Kind: sandbox.FailBeforeEffect, Count: 2})
+	rt.Sandbox.Inject(sandbox.Fault{Op: marketing.OpProductCouponUpdate, Kind: sandbox.FailBeforeEffect, Count: 2})
 	fmt.Fprintf(out, "\ncouponq demo: embedded JetStream + WeChat Pay sandbox; publishing %d sample jobs from examples/sample-jobs.jsonl\n\n", len(samples))
-	producer := jobs.NewProducer(rt.js, jobs.ProducerConfig{})
+	producer := jobs.NewProducer(rt.JS, jobs.ProducerConfig{})
 	var want []string
 	results := map[string]*jobs.Result{}
 	// One job at a time, each awaited: two redemptions of one coupon race
@@ -91,7 +92,7 @@ func feedDemo(ctx context.Context, rt *runtime, out io.Writer) int {
 		switch {
 		case errors.As(err, &bad):
 			fmt.Fprintf(out, "  producer refused a %s job: %v\n  -> publishing it anyway, as a buggy producer would, to show the worker's handling\n", s.Type, err)
-			if msgID, err = publishRaw(ctx, rt.js, s); err != nil {
+			if msgID, err = publishRaw(ctx, rt.JS, s); err != nil {
 				fmt.Fprintln(out, "demo:", err)
 				return 1
 			}
@@ -106,7 +107,7 @@ func feedDemo(ctx context.Context, rt *runtime, out io.Writer) int {
 			}
 		}
 		actx, cancel := context.WithTimeout(ctx, time.Minute)
-		got, err := jobs.AwaitResults(actx, rt.js, []string{msgID}, start.Add(-time.Second), nil)
+		got, err := jobs.AwaitResults(actx, rt.JS, []string{msgID}, start.Add(-time.Second), nil)
 		cancel()
 		if err != nil {
 			fmt.Fprintln(out, "demo:", err)
@@ -117,7 +118,7 @@ func feedDemo(ctx context.Context, rt *runtime, out io.Writer) int {
 	}
 	printResults(out, want, results)
 	dlq := 0
-	if s, err := rt.js.Stream(ctx, jobs.DLQStream); err == nil {
+	if s, err := rt.JS.Stream(ctx, jobs.DLQStream); err == nil {
 		if info, err := s.Info(ctx); err == nil {
 			dlq = int(info.State.Msgs)
 		}
@@ -125,8 +126,8 @@ func feedDemo(ctx context.Context, rt *runtime, out io.Writer) int {
 	fmt.Fprintf(out, "\n%d results, %d dead letters (stream %s). The sandbox applied: ", len(results), dlq, jobs.DLQStream)
 	parts := []string{}
 	for _, op := range marketing.Operations() {
-		st := rt.sandbox.Stats(op)
-		parts = append(parts, fmt.Sprintf("%s %d effects/%d requests", op, rt.sandbox.Effects(op), st.Requests))
+		st := rt.Sandbox.Stats(op)
+		parts = append(parts, fmt.Sprintf("%s %d effects/%d requests", op, rt.Sandbox.Effects(op), st.Requests))
 	}
 	fmt.Fprintln(out, strings.Join(parts, ", ")+".")
 	fmt.Fprintln(out, "Next: `go run ./cmd/worker` keeps a worker running; `go run ./cmd/enqueue --file examples/sample-jobs.jsonl --wait` feeds it.")

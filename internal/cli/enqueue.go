@@ -14,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
 
+	"github.com/couponq/couponq/internal/node"
 	"github.com/couponq/couponq/jobs"
 )
 
@@ -59,7 +60,7 @@ func RunEnqueue(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		fmt.Fprintln(stderr, err)
 		return 2
 	}
-	nc, err := connectNATS(cfg.NATS, cfg.NATS.ClientURL(), "couponq-enqueue", zap.NewNop())
+	nc, err := node.ConnectNATS(cfg.NATS, cfg.NATS.ClientURL(), "couponq-enqueue", zap.NewNop())
 	if err != nil {
 		fmt.Fprintf(stderr, "%v (is a worker running? with nats.url empty, enqueue talks to the worker's embedded server at %s)\n", err, cfg.NATS.Listen)
 		return 1

@@ -7,11 +7,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sync"
 
 	"go.uber.org/zap"
 
 	"github.com/couponq/couponq/internal/config"
+	"github.com/couponq/couponq/internal/node"
 )
 
 // RunWorker is the worker command: `worker [--config FILE] [--demo]`. It
@@ -49,37 +49,15 @@ func RunWorker(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	return 0
 }
 
-// serve starts the runtime, runs the limiter and the worker until ctx ends,
-// and shuts everything down. ready, when set, is called once the worker is
-// processing.
-func serve(ctx context.Context, cfg *config.Config, log *zap.Logger, ready func(*runtime)) error {
-	rt, err := startRuntime(ctx, cfg, log)
+// serve starts a node, runs it until ctx ends and shuts it down. ready,
+// when set, is called once the worker is starting.
+func serve(ctx context.Context, cfg *config.Config, log *zap.Logger, ready func(*node.Node)) error {
+	n, err := node.Start(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
-	defer rt.close()
-	lctx, stopLimiter := context.WithCancel(context.WithoutCancel(ctx))
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		if err := rt.limiter.Run(lctx); err != nil {
-			log.Error("rate limiter stopped", zap.Error(err))
-		}
-	}()
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		logLimiterStats(lctx, rt.limiter, log.Named("ratelimit"))
-	}()
-	if ready != nil {
-		go ready(rt)
-	}
-	err = rt.worker.Run(ctx)
-	// The limiter outlives the worker so in-flight jobs could still get budget.
-	stopLimiter()
-	wg.Wait()
-	return err
+	defer n.Close()
+	return n.Run(ctx, ready)
 }
 
 // loadConfig reads path, or ./config.yaml when path is empty and it exists,

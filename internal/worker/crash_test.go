@@ -30,8 +30,8 @@ type dyingCaller struct {
 	died chan struct{}
 }
 
-func (d *dyingCaller) Do(ctx context.Context, mchid string, req marketing.Request) (*wechat.Response, error) {
-	resp, err := d.Client.Do(ctx, mchid, req)
+func (d *dyingCaller) DoPaced(ctx context.Context, mchid string, req marketing.Request, p wechat.Pacer) (*wechat.Response, error) {
+	resp, err := d.Client.DoPaced(ctx, mchid, req, p)
 	d.once.Do(func() {
 		d.nc.Close()
 		close(d.died)
@@ -48,7 +48,7 @@ func TestWorkerDyingMidFlightGivesExactlyOneResultAndOneEffect(t *testing.T) {
 	js, err := jetstream.New(nc)
 	require.NoError(t, err)
 	dying := &dyingCaller{Client: b.client, nc: nc, died: make(chan struct{})}
-	w, err := worker.New(cfg, js, dying, nil, nil)
+	w, err := worker.New(cfg, js, dying, nil)
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(b.ctx)
 	done := make(chan error, 1)

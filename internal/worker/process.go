@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -13,19 +14,25 @@ import (
 
 	"github.com/couponq/couponq/jobs"
 	"github.com/couponq/couponq/wechat"
+	"github.com/couponq/couponq/wechat/marketing"
 )
 
-// handle processes one delivered job and settles it.
-func (w *Worker) handle(ctx, hard context.Context, t jobs.Type, msg jetstream.Msg) {
-	d := w.describe(t, msg)
+// handleFlowJob processes one job fetched from its group with a reserved
+// slot, and settles it. The slot pays for the first HTTP attempt.
+func (w *Worker) handleFlowJob(ctx, hard context.Context, f *flowRunner, subject string, msg jetstream.Msg, slot Slot) {
+	d := w.describe(f.flow.Type, msg)
+	d.mchid = f.flow.MchID
 	if ctx.Err() != nil {
-		// Fetched while shutting down: hand it straight back.
+		slot.Release()
 		w.settle(hard, msg, d, outcome{act: actHandBack, why: "worker shutting down"})
 		return
 	}
 	stop := keepAlive(msg, w.cfg.AckWait/3)
-	o := w.process(hard, d)
+	o := w.process(hard, d, f.flow, slot)
 	stop()
+	if o.act == actRetry {
+		w.disp.notifyAfter(subject, o.delay)
+	}
 	w.settle(hard, msg, d, o)
 }
 
@@ -38,6 +45,17 @@ func (w *Worker) describe(t jobs.Type, msg jetstream.Msg) *delivery {
 		d.seq = md.Sequence.Stream
 		d.enqueuedAt = md.Timestamp
 	}
+	// A job from the flows stream carries where it came from.
+	h := msg.Headers()
+	if s := h.Get(HeaderJobSubject); s != "" {
+		d.subject = s
+	}
+	if n, err := strconv.ParseUint(h.Get(HeaderJobSequence), 10, 64); err == nil {
+		d.seq = n
+	}
+	if at, err := time.Parse(time.RFC3339Nano, h.Get(headerEnqueuedAt)); err == nil {
+		d.enqueuedAt = at
+	}
 	d.msgID = msg.Headers().Get(jetstream.MsgIDHeader)
 	if id := jobs.IDFromMsgID(d.msgID); id != "" {
 		d.id = id
@@ -48,33 +66,24 @@ func (w *Worker) describe(t jobs.Type, msg jetstream.Msg) *delivery {
 	return d
 }
 
-// process decides what happens to one delivery. It calls the API only for a
-// valid job of a known merchant, and retries 429s in place (waiting for
-// budget is not an attempt).
-func (w *Worker) process(ctx context.Context, d *delivery) outcome {
+// process decides what happens to one job of flow f. It calls the API only
+// for a valid job of a known merchant, paying the first attempt with slot,
+// and retries 429s in place (waiting for budget is not an attempt).
+func (w *Worker) process(ctx context.Context, d *delivery, f Flow, slot Slot) outcome {
+	p := &jobPacer{budget: w.cfg.Budget, flow: f, first: slot}
+	defer p.release()
 	if d.attempt > w.cfg.MaxAttempts {
 		return w.fail(d, nil, jobs.CodeRetriesExhausted, fmt.Sprintf(
 			"delivered %d times without being settled (more than retry.max_attempts=%d): a worker crashed or timed out on it each time",
 			d.attempt, w.cfg.MaxAttempts), true)
 	}
-	job, err := jobs.Decode(d.typ, d.data)
-	if err != nil {
-		return w.fail(d, nil, jobs.CodeInvalidJob, err.Error(), false)
-	}
-	d.id, d.meta = job.ID, job.Meta
-	if d.msgID != "" && d.msgID != jobs.MsgID(d.typ, job.ID) {
-		return w.fail(d, nil, jobs.CodeInvalidJob, fmt.Sprintf(
-			"header Nats-Msg-Id %q does not match the job id (want %q)", d.msgID, jobs.MsgID(d.typ, job.ID)), false)
-	}
-	if job.MchID != "" {
-		d.mchid = job.MchID
-	}
-	if err := w.checkMerchant(job.MchID); err != nil {
-		return w.fail(d, nil, jobs.CodeInvalidJob, err.Error(), false)
+	job, o := w.decode(d)
+	if o != nil {
+		return *o
 	}
 	limited := 0
 	for {
-		resp, err := w.api.Do(ctx, d.mchid, job.Req)
+		resp, err := w.api.DoPaced(ctx, d.mchid, job.Req, p)
 		if err == nil {
 			return w.succeed(d, resp)
 		}
@@ -90,14 +99,14 @@ func (w *Worker) process(ctx context.Context, d *delivery) outcome {
 		case errors.Is(err, wechat.ErrUnknownMerchant):
 			return w.fail(d, resp, jobs.CodeInvalidJob, err.Error(), false)
 		case wechat.Classify(err) == wechat.ClassRateLimited:
-			if w.throttler != nil {
-				w.throttler.Throttled(ctx, d.mchid, d.typ)
+			if w.cfg.Budget != nil {
+				w.cfg.Budget.Throttled(ctx, f)
 			}
 			if w.now().Sub(d.enqueuedAt) > w.cfg.MaxElapsed {
 				return w.fail(d, resp, jobs.CodeRetriesExhausted, "rate limited until retry.max_elapsed passed; last error: "+describeErr(err), true)
 			}
 			w.log.Info("rate limited by the API; waiting for budget and retrying", d.logFields(zap.String("request_id", requestID(resp, err)))...)
-			if w.throttler == nil {
+			if w.cfg.Budget == nil {
 				// No fleet limiter to pace the retry: back off in place.
 				limited++
 				if !sleepCtx(ctx, backoffDelay(limited, 50*time.Millisecond, 2*time.Second)) {
@@ -228,5 +237,35 @@ func sleepCtx(ctx context.Context, d time.Duration) bool {
 		return true
 	case <-ctx.Done():
 		return false
+	}
+}
+
+// jobPacer paces one job's HTTP attempts: the slot its flow runner reserved
+// pays for the first, each further attempt (failover, 429 retry) reserves
+// its own.
+type jobPacer struct {
+	budget Budget
+	flow   Flow
+	first  Slot
+}
+
+// Wait implements wechat.Pacer.
+func (p *jobPacer) Wait(ctx context.Context, _ string, _ marketing.Operation) error {
+	s := p.first
+	p.first = nil
+	if s == nil {
+		var err error
+		if s, err = reserve(ctx, p.budget, p.flow); err != nil {
+			return err
+		}
+	}
+	return s.Wait(ctx)
+}
+
+// release gives back a first slot that no attempt used (nothing was sent).
+func (p *jobPacer) release() {
+	if p.first != nil {
+		p.first.Release()
+		p.first = nil
 	}
 }

@@ -110,7 +110,7 @@ func (b *bundle) start(cfg worker.Config, api worker.Caller) *running {
 	if api == nil {
 		api = b.client
 	}
-	w, err := worker.New(cfg, js, api, nil, zaptest.NewLogger(b.t))
+	w, err := worker.New(cfg, js, api, zaptest.NewLogger(b.t))
 	require.NoError(b.t, err)
 	ctx, cancel := context.WithCancel(b.ctx)
 	r := &running{w: w, cancel: cancel, done: make(chan struct{})}

@@ -2,6 +2,8 @@ package worker
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"slices"
 	"strings"
@@ -70,6 +72,16 @@ func StreamConfigs(c StreamsConfig) []jetstream.StreamConfig {
 			Replicas:    c.Replicas,
 		},
 		{
+			Name:        FlowsStream,
+			Description: "couponq jobs sorted by flow, priority and fairness key (internal work queue)",
+			Subjects:    []string{FlowSubjectPrefix + ">"},
+			Retention:   jetstream.WorkQueuePolicy,
+			Storage:     jetstream.FileStorage,
+			Discard:     jetstream.DiscardNew,
+			Duplicates:  dup(0),
+			Replicas:    c.Replicas,
+		},
+		{
 			Name:        jobs.ResultsStream,
 			Description: "couponq results: one per job",
 			Subjects:    []string{jobs.ResultSubjectPrefix + ">"},
@@ -126,7 +138,8 @@ func sameStreamConfig(have, want jetstream.StreamConfig) bool {
 		have.AllowDirect == want.AllowDirect
 }
 
-// ConsumerName is the durable consumer of job type t ("couponq_busifavor_use").
+// ConsumerName is the durable intake consumer of job type t
+// ("couponq_busifavor_use"): it moves valid jobs into their flow group.
 func ConsumerName(t jobs.Type) string {
 	return "couponq_" + strings.ReplaceAll(string(t), ".", "_")
 }
@@ -139,7 +152,7 @@ func EnsureConsumer(ctx context.Context, js jetstream.JetStream, t jobs.Type, c 
 	c.setDefaults()
 	cons, err := js.CreateOrUpdateConsumer(ctx, jobs.JobsStream, jetstream.ConsumerConfig{
 		Durable:       ConsumerName(t),
-		Description:   "couponq lane for " + string(t),
+		Description:   "couponq intake for " + string(t),
 		FilterSubject: jobs.JobSubject(t),
 		AckPolicy:     jetstream.AckExplicitPolicy,
 		AckWait:       c.AckWait,
@@ -151,4 +164,56 @@ func EnsureConsumer(ctx context.Context, js jetstream.JetStream, t jobs.Type, c 
 		return nil, fmt.Errorf("create or update consumer %s: %w", ConsumerName(t), err)
 	}
 	return cons, nil
+}
+
+// groupConsumerName is the durable consumer of one group: "g_" and a hash of
+// its subject (subjects hold characters consumer names may not).
+func groupConsumerName(subject string) string {
+	sum := sha256.Sum256([]byte(subject))
+	return "g_" + hex.EncodeToString(sum[:12])
+}
+
+// groupIdle is how long a group's consumer lives without pulls: an idle
+// flow costs the server nothing after it.
+const groupIdle = 5 * time.Minute
+
+// ensureGroupConsumer creates (or finds) the pull consumer of one group. Its
+// state lives in memory: the jobs themselves are in the file-backed work
+// queue, so a consumer lost with a server restart is created again and
+// starts at the first job not yet acknowledged.
+func ensureGroupConsumer(ctx context.Context, js jetstream.JetStream, subject string, c *Config) (jetstream.Consumer, error) {
+	name := groupConsumerName(subject)
+	cons, err := js.CreateOrUpdateConsumer(ctx, FlowsStream, jetstream.ConsumerConfig{
+		Durable:           name,
+		Description:       subject,
+		FilterSubject:     subject,
+		AckPolicy:         jetstream.AckExplicitPolicy,
+		AckWait:           c.AckWait,
+		MaxDeliver:        -1,
+		MaxAckPending:     c.MaxAckPending,
+		DeliverPolicy:     jetstream.DeliverAllPolicy,
+		InactiveThreshold: groupIdle,
+		MemoryStorage:     true,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create consumer for %s: %w", subject, err)
+	}
+	return cons, nil
+}
+
+// subjectCounts returns the number of messages per subject of stream that
+// match filter.
+func subjectCounts(ctx context.Context, js jetstream.JetStream, stream, filter string) (map[string]uint64, error) {
+	s, err := js.Stream(ctx, stream)
+	if err != nil {
+		return nil, fmt.Errorf("stream %s: %w", stream, err)
+	}
+	info, err := s.Info(ctx, jetstream.WithSubjectFilter(filter))
+	if err != nil {
+		return nil, fmt.Errorf("stream %s info: %w", stream, err)
+	}
+	if info.State.Subjects == nil {
+		return map[string]uint64{}, nil
+	}
+	return info.State.Subjects, nil
 }

@@ -10,6 +10,7 @@ package worker
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/couponq/couponq/wechat/marketing"
 
@@ -23,21 +24,11 @@ import (
 	"github.com/couponq/couponq/wechat"
 )
 
-// Caller performs one API call; *wechat.Client implements it.
+// Caller performs one API call, asking pacer before each HTTP attempt;
+// *wechat.Client implements it.
 type Caller interface {
-	Do(ctx context.Context, mchid string, req marketing.Request) (*wechat.Response, error)
+	DoPaced(ctx context.Context, mchid string, req marketing.Request, pacer wechat.Pacer) (*wechat.Response, error)
 	Merchants() []string
-}
-
-// ErrNoBudget is wrapped by a Caller's error when no rate-limit budget could
-// be had in time (the fleet's shared pacing state is unreachable). The job is
-// handed back for later; nothing was sent.
-var ErrNoBudget = errors.New("no rate-limit budget")
-
-// Throttler is told about every 429 so the fleet-wide budget slows down;
-// *ratelimit.Limiter implements it (through an adapter). May be nil.
-type Throttler interface {
-	Throttled(ctx context.Context, mchid string, t jobs.Type)
 }
 
 // Config holds what the worker needs; the zero value of optional fields
@@ -45,9 +36,23 @@ type Throttler interface {
 type Config struct {
 	// ID names this worker in results and logs. Required.
 	ID string
-	// Concurrency is the per-type bound on jobs held at once. Types missing
-	// here get 4.
+	// Concurrency is, per job type, the bound on jobs of one flow (merchant
+	// account and type) this worker holds at once. Types missing here get
+	// their default from the operation table (marketing.Spec.Concurrency).
 	Concurrency map[jobs.Type]int
+	// MaxInFlight bounds the jobs this worker holds at once over all flows,
+	// so memory stays bounded by in-flight work. Default 1024.
+	MaxInFlight int
+	// Budget paces API calls per flow, fleet-wide; nil sends unpaced.
+	Budget Budget
+	// DecisionLead is how long before a slot is due its flow runner picks
+	// the job to send with it (fetch, decode and sign fit in it). Shorter
+	// lets a late urgent job take the slot; longer keeps sends on time.
+	// Default 25ms.
+	DecisionLead time.Duration
+	// ScanInterval is how often the flows stream is rescanned for groups
+	// with work (wake notices normally report work at once). Default 2s.
+	ScanInterval time.Duration
 	// MaxAttempts is the most deliveries of one job. Default 8.
 	MaxAttempts int
 	// InitialBackoff and MaxBackoff shape the exponential backoff (with
@@ -99,6 +104,15 @@ func (c *Config) setDefaults() {
 	if c.JanitorInterval <= 0 {
 		c.JanitorInterval = 10 * time.Second
 	}
+	if c.MaxInFlight <= 0 {
+		c.MaxInFlight = 1024
+	}
+	if c.DecisionLead <= 0 {
+		c.DecisionLead = 25 * time.Millisecond
+	}
+	if c.ScanInterval <= 0 {
+		c.ScanInterval = 2 * time.Second
+	}
 }
 
 // Worker processes jobs of every type until its Run context ends.
@@ -106,8 +120,8 @@ type Worker struct {
 	cfg       Config
 	js        jetstream.JetStream
 	api       Caller
-	throttler Throttler
 	log       *zap.Logger
+	disp      *dispatcher
 	now       func() time.Time
 	merchants map[string]bool
 	defMchID  string
@@ -116,9 +130,9 @@ type Worker struct {
 	started bool
 }
 
-// New builds a worker. js must reach a JetStream where EnsureStreams has run
-// (Run does it too); api makes the calls; throttler may be nil.
-func New(cfg Config, js jetstream.JetStream, api Caller, throttler Throttler, log *zap.Logger) (*Worker, error) {
+// New builds a worker. js must reach a JetStream where EnsureStreams has run;
+// api makes the calls.
+func New(cfg Config, js jetstream.JetStream, api Caller, log *zap.Logger) (*Worker, error) {
 	if cfg.ID == "" {
 		return nil, errors.New("worker: Config.ID is required")
 	}
@@ -129,7 +143,7 @@ func New(cfg Config, js jetstream.JetStream, api Caller, throttler Throttler, lo
 		log = zap.NewNop()
 	}
 	cfg.setDefaults()
-	w := &Worker{cfg: cfg, js: js, api: api, throttler: throttler, log: log, now: time.Now, merchants: map[string]bool{}}
+	w := &Worker{cfg: cfg, js: js, api: api, log: log, now: time.Now, merchants: map[string]bool{}}
 	for _, m := range api.Merchants() {
 		w.merchants[m] = true
 	}
@@ -156,30 +170,47 @@ func (w *Worker) Run(ctx context.Context) error {
 	// hard ends in-flight work: ShutdownTimeout after ctx ends.
 	hard, cancelHard := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelHard()
-	lanes := make([]*lane, 0, 4)
+	intakes := make([]*intake, 0, 4)
 	for _, t := range jobs.Types() {
 		cons, err := EnsureConsumer(ctx, w.js, t, w.cfg)
 		if err != nil {
 			return err
 		}
-		lanes = append(lanes, newLane(w, t, cons))
+		intakes = append(intakes, &intake{w: w, typ: t, cons: cons, log: w.log.With(zap.String("type", string(t)))})
 	}
+	w.mu.Lock()
+	w.disp = newDispatcher(w, ctx, hard)
+	w.mu.Unlock()
+	sub, err := w.disp.subscribe(w.js.Conn())
+	if err != nil {
+		return fmt.Errorf("worker: subscribe to wake notices: %w", err)
+	}
+	defer func() { _ = sub.Unsubscribe() }()
 	var wg sync.WaitGroup
-	for _, l := range lanes {
+	for _, in := range intakes {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			l.run(ctx, hard)
+			in.run(ctx)
 		}()
 	}
-	wg.Add(1)
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		w.disp.scanLoop()
+	}()
 	go func() {
 		defer wg.Done()
 		w.runJanitor(ctx, hard)
 	}()
-	w.log.Info("worker started", zap.String("worker", w.cfg.ID), zap.Int("lanes", len(lanes)))
+	w.log.Info("worker started", zap.String("worker", w.cfg.ID), zap.Int("types", len(intakes)))
 
 	<-ctx.Done()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		w.disp.wait()
+	}()
 	w.log.Info("worker stopping: no new jobs pulled; waiting for in-flight jobs", zap.Duration("timeout", w.cfg.ShutdownTimeout))
 	done := make(chan struct{})
 	go func() {
@@ -199,10 +230,27 @@ func (w *Worker) Run(ctx context.Context) error {
 	return nil
 }
 
-// concurrency returns the in-flight bound of type t.
+// concurrency returns the per-flow in-flight bound of type t.
 func (w *Worker) concurrency(t jobs.Type) int {
 	if n := w.cfg.Concurrency[t]; n > 0 {
 		return n
 	}
+	if s, ok := marketing.Lookup(t); ok && s.Concurrency > 0 {
+		return s.Concurrency
+	}
 	return 4
+}
+
+// Flows returns, per (merchant account, job type, priority), the backlog in
+// the flows stream as of the last scan and the jobs this worker holds. It
+// is the one view of queues that metrics and the dashboard read; empty
+// before Run.
+func (w *Worker) Flows() []FlowStat {
+	w.mu.Lock()
+	d := w.disp
+	w.mu.Unlock()
+	if d == nil {
+		return nil
+	}
+	return d.stats()
 }

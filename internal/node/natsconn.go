@@ -1,4 +1,4 @@
-package cli
+package node
 
 import (
 	"fmt"
@@ -13,10 +13,10 @@ import (
 	"github.com/couponq/couponq/internal/embedded"
 )
 
-// connectNATS connects to url with the configured credentials. Reconnects
+// ConnectNATS connects to url with the configured credentials. Reconnects
 // forever: a worker that loses NATS stops pulling and sending (the limiter
 // cannot grant budget) until it is back.
-func connectNATS(cfg config.NATS, url, name string, log *zap.Logger) (*nats.Conn, error) {
+func ConnectNATS(cfg config.NATS, url, name string, log *zap.Logger) (*nats.Conn, error) {
 	opts := []nats.Option{
 		nats.Name(name),
 		nats.Timeout(5 * time.Second),

@@ -1,4 +1,4 @@
-package cli
+package node
 
 import (
 	"context"
@@ -24,60 +24,69 @@ import (
 	"github.com/couponq/couponq/wechat/sandbox"
 )
 
-// runtime is everything a worker process runs: NATS (embedded or remote),
-// the WeChat Pay client (against the sandbox or production), the fleet-wide
-// limiter and the worker itself. close releases it in reverse order.
-type runtime struct {
-	cfg     *config.Config
-	log     *zap.Logger
-	server  *embedded.Server
-	nc      *nats.Conn
-	js      jetstream.JetStream
-	sandbox *sandbox.Sandbox
-	limiter *ratelimit.Limiter
-	client  *wechat.Client
-	worker  *worker.Worker
+// Node is everything one worker process runs, wired in one place that the
+// worker command, the demo, the benchmarks and the tests all use: NATS
+// (embedded or remote), the streams, the WeChat Pay client (against the
+// sandbox or production), the fleet-wide limiter as the worker's Budget,
+// and the worker itself. Close releases it in reverse order.
+type Node struct {
+	cfg *config.Config
+	log *zap.Logger
+	// Server is the embedded JetStream server; nil with an external NATS.
+	Server *embedded.Server
+	// NC and JS are the node's NATS connection and JetStream handle.
+	NC *nats.Conn
+	JS jetstream.JetStream
+	// Sandbox is the in-process WeChat Pay sandbox; nil otherwise.
+	Sandbox *sandbox.Sandbox
+	// Limiter is the fleet-wide rate limiter.
+	Limiter *ratelimit.Limiter
+	// Client is the WeChat Pay client.
+	Client *wechat.Client
+	// Worker processes jobs.
+	Worker  *worker.Worker
 	closers []func()
 }
 
-// startRuntime brings everything up and logs plainly which mode it is in.
-func startRuntime(ctx context.Context, cfg *config.Config, log *zap.Logger) (_ *runtime, err error) {
-	rt := &runtime{cfg: cfg, log: log}
+// Start brings everything up and logs plainly which mode it is in. On
+// failure everything started so far is released.
+func Start(ctx context.Context, cfg *config.Config, log *zap.Logger) (_ *Node, err error) {
+	rt := &Node{cfg: cfg, log: log}
 	defer func() {
 		if err != nil {
-			rt.close()
+			rt.Close()
 		}
 	}()
 	url := cfg.NATS.URL
 	if cfg.NATS.Embedded() {
-		if rt.server, err = startEmbedded(cfg.NATS); err != nil {
+		if rt.Server, err = startEmbedded(cfg.NATS); err != nil {
 			return nil, err
 		}
-		rt.closers = append(rt.closers, rt.server.Shutdown)
-		url = rt.server.ClientURL()
+		rt.closers = append(rt.closers, rt.Server.Shutdown)
+		url = rt.Server.ClientURL()
 		log.Info("mode: embedded JetStream (nats.url is empty)", zap.String("url", url),
-			zap.String("store_dir", cfg.NATS.StoreDir), zap.Bool("sync_before_ack", rt.server.SyncAlways()))
-		if !rt.server.SyncAlways() {
+			zap.String("store_dir", cfg.NATS.StoreDir), zap.Bool("sync_before_ack", rt.Server.SyncAlways()))
+		if !rt.Server.SyncAlways() {
 			log.Warn("nats.no_sync is set: acknowledged jobs may be lost if this machine crashes")
 		}
 	} else {
 		log.Info("mode: external NATS", zap.String("url", config.RedactURL(url)))
 	}
-	if rt.nc, err = connectNATS(cfg.NATS, url, "couponq-worker "+cfg.Worker.ID, log); err != nil {
+	if rt.NC, err = ConnectNATS(cfg.NATS, url, "couponq-worker "+cfg.Worker.ID, log); err != nil {
 		return nil, err
 	}
-	rt.closers = append(rt.closers, func() { _ = rt.nc.Drain() })
-	if rt.js, err = jetstream.New(rt.nc); err != nil {
+	rt.closers = append(rt.closers, func() { _ = rt.NC.Drain() })
+	if rt.JS, err = jetstream.New(rt.NC); err != nil {
 		return nil, fmt.Errorf("jetstream: %w", err)
 	}
-	if err = worker.EnsureStreams(ctx, rt.js, streamsConfig(cfg)); err != nil {
+	if err = worker.EnsureStreams(ctx, rt.JS, streamsConfig(cfg)); err != nil {
 		return nil, err
 	}
 	merchants, baseURL, backupURL, err := rt.setupWeChat(cfg, log)
 	if err != nil {
 		return nil, err
 	}
-	rt.limiter, err = ratelimit.New(ctx, rt.js, ratelimit.Config{
+	rt.Limiter, err = ratelimit.New(ctx, rt.JS, ratelimit.Config{
 		Limits:   cfg.Limits,
 		Headroom: cfg.RateLimit.Headroom,
 		WorkerID: cfg.Worker.ID,
@@ -87,18 +96,19 @@ func startRuntime(ctx context.Context, cfg *config.Config, log *zap.Logger) (_ *
 	if err != nil {
 		return nil, fmt.Errorf("rate limiter: %w", err)
 	}
-	rt.closers = append(rt.closers, func() { _ = rt.limiter.Close() })
-	rt.client, err = wechat.New(wechat.Config{
+	rt.closers = append(rt.closers, func() { _ = rt.Limiter.Close() })
+	rt.Client, err = wechat.New(wechat.Config{
 		BaseURL:         baseURL,
 		BackupURL:       backupURL,
 		Timeout:         cfg.WeChat.Timeout,
 		MaxConnsPerHost: totalConcurrency(cfg),
-		Pacer:           limiterPacer{rt.limiter},
 	}, merchants...)
 	if err != nil {
 		return nil, fmt.Errorf("wechat client: %w", err)
 	}
-	rt.worker, err = worker.New(workerConfig(cfg), rt.js, rt.client, limiterThrottler{rt.limiter}, log)
+	wc := workerConfig(cfg)
+	wc.Budget = limiterBudget{rt.Limiter}
+	rt.Worker, err = worker.New(wc, rt.JS, rt.Client, log)
 	if err != nil {
 		return nil, err
 	}
@@ -106,7 +116,7 @@ func startRuntime(ctx context.Context, cfg *config.Config, log *zap.Logger) (_ *
 }
 
 // setupWeChat starts the sandbox (when configured) or loads production keys.
-func (rt *runtime) setupWeChat(cfg *config.Config, log *zap.Logger) ([]wechat.Merchant, string, string, error) {
+func (rt *Node) setupWeChat(cfg *config.Config, log *zap.Logger) ([]wechat.Merchant, string, string, error) {
 	if !cfg.WeChat.Sandbox {
 		var ms []wechat.Merchant
 		for _, m := range cfg.Merchants {
@@ -148,7 +158,7 @@ func (rt *runtime) setupWeChat(cfg *config.Config, log *zap.Logger) ([]wechat.Me
 	if err != nil {
 		return nil, "", "", fmt.Errorf("sandbox: %w", err)
 	}
-	rt.sandbox = sb
+	rt.Sandbox = sb
 	// Close runs after the HTTP servers' shutdown is registered below, so it
 	// runs first on close: it releases requests held by injected faults.
 	defer func() { rt.closers = append(rt.closers, sb.Close) }()
@@ -166,7 +176,7 @@ func (rt *runtime) setupWeChat(cfg *config.Config, log *zap.Logger) ([]wechat.Me
 }
 
 // serveLoopback serves h on a random loopback port and returns its URL.
-func (rt *runtime) serveLoopback(h http.Handler) (string, error) {
+func (rt *Node) serveLoopback(h http.Handler) (string, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", fmt.Errorf("sandbox listen: %w", err)
@@ -185,8 +195,8 @@ func (rt *runtime) serveLoopback(h http.Handler) (string, error) {
 	return "http://" + ln.Addr().String(), nil
 }
 
-// close releases everything in reverse order of start.
-func (rt *runtime) close() {
+// Close releases everything in reverse order of start.
+func (rt *Node) Close() {
 	for i := len(rt.closers) - 1; i >= 0; i-- {
 		rt.closers[i]()
 	}
@@ -237,28 +247,17 @@ func workerConfig(cfg *config.Config) worker.Config {
 	}
 }
 
-// maxBudgetWait bounds one wait for rate-limit budget. In a healthy fleet a
-// wait lasts about (jobs held fleet-wide for the key) / limit; past this the
-// shared pacing state is unreachable, and the job is handed back rather than
-// held delivered-but-unacknowledged.
-const maxBudgetWait = 2 * time.Minute
+// limiterBudget is the fleet-wide limiter as the worker's Budget.
+type limiterBudget struct{ l *ratelimit.Limiter }
 
-// limiterPacer asks the fleet-wide limiter before every HTTP attempt.
-type limiterPacer struct{ l *ratelimit.Limiter }
-
-func (p limiterPacer) Wait(ctx context.Context, mchid string, op marketing.Operation) error {
-	wctx, cancel := context.WithTimeout(ctx, maxBudgetWait)
-	defer cancel()
-	_, err := p.l.Wait(wctx, ratelimit.Key{MchID: mchid, Type: string(op)})
-	if err != nil && ctx.Err() == nil {
-		return fmt.Errorf("%w: %w", worker.ErrNoBudget, err)
+func (b limiterBudget) Reserve(ctx context.Context, f worker.Flow) (worker.Slot, error) {
+	s, err := b.l.Reserve(ctx, ratelimit.Key{MchID: f.MchID, Type: string(f.Type)})
+	if err != nil {
+		return nil, err
 	}
-	return err
+	return s, nil
 }
 
-// limiterThrottler reports 429s to the limiter.
-type limiterThrottler struct{ l *ratelimit.Limiter }
-
-func (t limiterThrottler) Throttled(ctx context.Context, mchid string, typ jobs.Type) {
-	t.l.Throttled(ctx, ratelimit.Key{MchID: mchid, Type: string(typ)})
+func (b limiterBudget) Throttled(ctx context.Context, f worker.Flow) {
+	b.l.Throttled(ctx, ratelimit.Key{MchID: f.MchID, Type: string(f.Type)})
 }

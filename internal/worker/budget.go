@@ -1,0 +1,63 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Budget is the rate budget the worker spends: one slot per HTTP attempt,
+// per flow (merchant account and job type), shared by the whole fleet.
+// *ratelimit.Limiter provides it through internal/node. A nil Budget in
+// Config means unpaced (tests, or a stand-in without limits).
+type Budget interface {
+	// Reserve returns the next slot of f for this process, blocking until
+	// one is reserved (it may be due a little later: see Slot.Due).
+	Reserve(ctx context.Context, f Flow) (Slot, error)
+	// Throttled reports a 429 for f so the fleet slows down.
+	Throttled(ctx context.Context, f Flow)
+}
+
+// Slot is one reserved send time: exactly one of Wait (then send one
+// request) or Release.
+type Slot interface {
+	// Due is how long until the slot may be used (<= 0: now).
+	Due() time.Duration
+	// Wait blocks until the slot is due.
+	Wait(ctx context.Context) error
+	// Release gives an unused slot back.
+	Release()
+}
+
+// ErrNoBudget is wrapped when no rate budget could be had within
+// maxBudgetWait (the fleet's shared pacing state is unreachable). The job is
+// handed back for later; nothing was sent, and it is not an attempt.
+var ErrNoBudget = errors.New("no rate-limit budget")
+
+// maxBudgetWait bounds one wait for a slot. In a healthy fleet a wait lasts
+// one horizon at most (slots are reserved just before they are due); past
+// this the shared pacing state is unreachable, and the job is handed back
+// rather than held delivered-but-unacknowledged.
+const maxBudgetWait = 2 * time.Minute
+
+// reserve asks b for a slot of f within maxBudgetWait; a nil Budget gives a
+// slot that is due at once.
+func reserve(ctx context.Context, b Budget, f Flow) (Slot, error) {
+	if b == nil {
+		return freeSlot{}, nil
+	}
+	wctx, cancel := context.WithTimeout(ctx, maxBudgetWait)
+	defer cancel()
+	s, err := b.Reserve(wctx, f)
+	if err != nil && ctx.Err() == nil {
+		return nil, errors.Join(ErrNoBudget, err)
+	}
+	return s, err
+}
+
+// freeSlot is the slot of an unpaced worker.
+type freeSlot struct{}
+
+func (freeSlot) Due() time.Duration         { return 0 }
+func (freeSlot) Wait(context.Context) error { return nil }
+func (freeSlot) Release()                   {}

@@ -1,0 +1,253 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/zap"
+)
+
+// flowRunner serves one flow in this worker: while any of its groups has
+// work it reserves the flow's next rate slot, waits until the slot is nearly
+// due, and only then picks the job to send with it — the most urgent
+// priority with work, and among that priority's fairness keys the next one
+// in turn — so a job that arrives meanwhile with a higher priority takes
+// that slot. Jobs are fetched one at a time from the group's own consumer:
+// nothing is read ahead of its slot, and no flow ever waits on another's
+// queue or budget.
+type flowRunner struct {
+	d    *dispatcher
+	flow Flow
+	sem  chan struct{} // this flow's bound on jobs held by this worker
+
+	mu      sync.Mutex
+	groups  map[string]*groupState // by subject
+	last    [6]string              // per priority: the fairness key served last
+	running bool
+	busy    [6]int // jobs held, per priority
+}
+
+// groupState is this worker's view of one group.
+type groupState struct {
+	group
+	subject string
+	pending bool   // may have fetchable jobs
+	gen     uint64 // bumped by every notice, so a stale "empty" does not clear a new one
+	cons    jetstream.Consumer
+}
+
+func newFlowRunner(d *dispatcher, f Flow) *flowRunner {
+	return &flowRunner{d: d, flow: f, sem: make(chan struct{}, d.w.concurrency(f.Type)), groups: map[string]*groupState{}}
+}
+
+// notify marks g as having work and starts the runner if it is not running.
+func (f *flowRunner) notify(g group, subject string) {
+	f.mu.Lock()
+	gs := f.groups[subject]
+	if gs == nil {
+		gs = &groupState{group: g, subject: subject}
+		f.groups[subject] = gs
+	}
+	gs.pending = true
+	gs.gen++
+	start := !f.running
+	f.running = true
+	f.mu.Unlock()
+	if start {
+		f.d.wg.Add(1)
+		go f.run()
+	}
+}
+
+// run serves the flow until no group has work or the worker stops.
+func (f *flowRunner) run() {
+	defer f.d.wg.Done()
+	ctx := f.d.ctx
+	for {
+		if ctx.Err() != nil || !f.hasWork() {
+			f.mu.Lock()
+			if ctx.Err() == nil && f.hasWorkLocked() {
+				f.mu.Unlock()
+				continue // work arrived as we were leaving
+			}
+			f.running = false
+			f.mu.Unlock()
+			return
+		}
+		if !acquire(ctx, f.sem) {
+			continue
+		}
+		if !acquire(ctx, f.d.sem) {
+			<-f.sem
+			continue
+		}
+		release := func() { <-f.d.sem; <-f.sem }
+		slot, err := reserve(ctx, f.d.w.cfg.Budget, f.flow)
+		if err != nil {
+			release()
+			if ctx.Err() == nil {
+				f.d.w.log.Warn("no rate budget for flow; retrying", zap.Stringer("flow", f.flow), zap.Error(err))
+				sleepCtx(ctx, time.Second)
+			}
+			continue
+		}
+		// Decide as late as the slot allows, so the most urgent job wins it.
+		if wait := slot.Due() - f.d.w.cfg.DecisionLead; wait > 0 && !sleepCtx(ctx, wait) {
+			slot.Release()
+			release()
+			continue
+		}
+		gs, msg := f.next(ctx)
+		if msg == nil {
+			slot.Release()
+			release()
+			continue
+		}
+		f.hold(gs.Priority, 1)
+		f.d.wg.Add(1)
+		go func() {
+			defer f.d.wg.Done()
+			defer release()
+			defer f.hold(gs.Priority, -1)
+			f.d.w.handleFlowJob(ctx, f.d.hard, f, gs.subject, msg, slot)
+		}()
+	}
+}
+
+func acquire(ctx context.Context, sem chan struct{}) bool {
+	select {
+	case sem <- struct{}{}:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+func (f *flowRunner) hold(prio, n int) {
+	f.mu.Lock()
+	f.busy[prio] += n
+	f.mu.Unlock()
+}
+
+func (f *flowRunner) inFlightByPriority() map[int]int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := map[int]int{}
+	for p, n := range f.busy {
+		out[p] = n
+	}
+	return out
+}
+
+func (f *flowRunner) hasWork() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.hasWorkLocked()
+}
+
+func (f *flowRunner) hasWorkLocked() bool {
+	for _, gs := range f.groups {
+		if gs.pending {
+			return true
+		}
+	}
+	return false
+}
+
+// candidates lists the groups with work in serving order: most urgent
+// priority first; within a priority, fairness keys in turn after the one
+// served last.
+func (f *flowRunner) candidates() []*groupState {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []*groupState
+	for _, gs := range f.groups {
+		if gs.pending {
+			out = append(out, gs)
+		}
+	}
+	slices.SortFunc(out, func(a, b *groupState) int {
+		if a.Priority != b.Priority {
+			return a.Priority - b.Priority
+		}
+		// Keys after the last served come first (round-robin), then the rest.
+		la, lb := a.Key > f.last[a.Priority], b.Key > f.last[b.Priority]
+		if la != lb {
+			if la {
+				return -1
+			}
+			return 1
+		}
+		return compare(a.Key, b.Key)
+	})
+	return out
+}
+
+// next fetches one job from the first group, in serving order, that has
+// one. Groups found empty stop counting as having work.
+func (f *flowRunner) next(ctx context.Context) (*groupState, jetstream.Msg) {
+	for _, gs := range f.candidates() {
+		if ctx.Err() != nil {
+			return nil, nil
+		}
+		f.mu.Lock()
+		gen := gs.gen
+		f.mu.Unlock()
+		msg, more, err := f.fetch(ctx, gs)
+		f.mu.Lock()
+		if err != nil || (!more && gs.gen == gen) {
+			gs.pending = false
+		}
+		if msg != nil {
+			f.last[gs.Priority] = gs.Key
+			if !more && gs.gen == gen {
+				gs.pending = false
+			}
+		}
+		f.mu.Unlock()
+		if err != nil {
+			f.d.w.log.Warn("fetching from group failed", zap.String("group", gs.subject), zap.Error(err))
+		}
+		if msg != nil {
+			return gs, msg
+		}
+	}
+	return nil, nil
+}
+
+// fetch takes one job from gs's consumer without waiting; more says
+// whether the consumer has more after it.
+func (f *flowRunner) fetch(ctx context.Context, gs *groupState) (jetstream.Msg, bool, error) {
+	if gs.cons == nil {
+		cons, err := ensureGroupConsumer(ctx, f.d.w.js, gs.subject, &f.d.w.cfg)
+		if err != nil {
+			return nil, false, err
+		}
+		gs.cons = cons
+	}
+	batch, err := gs.cons.FetchNoWait(1)
+	if err != nil {
+		gs.cons = nil // created again next time (deleted while idle, or lost)
+		return nil, false, err
+	}
+	var msg jetstream.Msg
+	for m := range batch.Messages() {
+		msg = m
+	}
+	if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) {
+		gs.cons = nil
+		return msg, false, err
+	}
+	if msg == nil {
+		return nil, false, nil
+	}
+	more := true
+	if md, err := msg.Metadata(); err == nil {
+		more = md.NumPending > 0
+	}
+	return msg, more, nil
+}
