@@ -235,4 +235,3 @@ func TestDecodeScheduling(t *testing.T) {
 		})
 	}
 }
-
