@@ -116,6 +116,9 @@ type Merchant struct {
 	// WeChatPayPublicKeyFile is the WeChat Pay public key (PEM). Required
 	// unless sandbox. Env: COUPONQ_MERCHANT_<MCHID>_PUBLIC_KEY_FILE.
 	WeChatPayPublicKeyFile string `yaml:"wechatpay_public_key_file"`
+	// Limits overrides the top-level limits for this account only (requests
+	// per second per job type): WeChat Pay quotas differ between accounts.
+	Limits map[string]float64 `yaml:"limits"`
 }
 
 // RateLimit tunes the fleet-wide limiter.
@@ -154,4 +157,16 @@ type Log struct {
 	Level string `yaml:"level"`
 	// Format: json or console. Default json.
 	Format string `yaml:"format"`
+}
+
+// MerchantLimits returns the accounts' own limits, mchid → type → requests
+// per second, for accounts that set any.
+func (c *Config) MerchantLimits() map[string]map[string]float64 {
+	out := map[string]map[string]float64{}
+	for _, m := range c.Merchants {
+		if len(m.Limits) > 0 {
+			out[m.MchID] = m.Limits
+		}
+	}
+	return out
 }

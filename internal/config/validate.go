@@ -147,14 +147,9 @@ func (c *Config) validateMerchants(p *problems) {
 }
 
 func (c *Config) validateLimits(p *problems) {
-	for _, t := range sortedKeys(c.Limits) {
-		if _, err := marketing.ParseOperation(t); err != nil {
-			p.add("limits."+t, "unknown job type (known: %s)", marketing.OperationNames())
-			continue
-		}
-		if v := c.Limits[t]; !(v > 0) {
-			p.add("limits."+t, "must be a positive number of requests per second, got %v", v)
-		}
+	checkLimits(p, "limits", c.Limits)
+	for i, m := range c.Merchants {
+		checkLimits(p, fmt.Sprintf("merchants[%d].limits", i), m.Limits)
 	}
 	if h := c.RateLimit.Headroom; !(h > 0 && h <= 1) {
 		p.add("ratelimit.headroom", "must be in (0, 1], got %v", h)
@@ -239,4 +234,17 @@ func RedactURL(u string) string {
 		return u
 	}
 	return parsed.Redacted()
+}
+
+// checkLimits reports unknown job types and non-positive rates in l.
+func checkLimits(p *problems, key string, l map[string]float64) {
+	for _, t := range sortedKeys(l) {
+		if _, err := marketing.ParseOperation(t); err != nil {
+			p.add(key+"."+t, "unknown job type (known: %s)", marketing.OperationNames())
+			continue
+		}
+		if v := l[t]; !(v > 0) {
+			p.add(key+"."+t, "must be a positive number of requests per second, got %v", v)
+		}
+	}
 }

@@ -193,3 +193,13 @@ func TestErrorsNeverShowNATSSecrets(t *testing.T) {
 	require.Error(t, err)
 	assert.NotContains(t, err.Error(), secret)
 }
+
+func TestMerchantLimits(t *testing.T) {
+	two := "wechat:\n  sandbox: true\nmerchants:\n  - mchid: \"1900000001\"\n    limits: {product_coupon.update: 10}\n  - mchid: \"1900000002\"\n"
+	c, err := parse(t, two)
+	require.NoError(t, err)
+	require.Equal(t, map[string]map[string]float64{"1900000001": {"product_coupon.update": 10}}, c.MerchantLimits())
+	_, err = parse(t, two+"    limits: {nope.op: 1, busifavor.use: -2}\n")
+	requireProblems(t, err, "merchants[1].limits.nope.op: unknown job type")
+	requireProblems(t, err, "merchants[1].limits.busifavor.use: must be a positive number")
+}

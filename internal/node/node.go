@@ -87,11 +87,12 @@ func Start(ctx context.Context, cfg *config.Config, log *zap.Logger) (_ *Node, e
 		return nil, err
 	}
 	rt.Limiter, err = ratelimit.New(ctx, rt.JS, ratelimit.Config{
-		Limits:   cfg.Limits,
-		Headroom: cfg.RateLimit.Headroom,
-		WorkerID: cfg.Worker.ID,
-		Replicas: cfg.Streams.Replicas,
-		Logger:   log.Named("ratelimit"),
+		Limits:         cfg.Limits,
+		MerchantLimits: cfg.MerchantLimits(),
+		Headroom:       cfg.RateLimit.Headroom,
+		WorkerID:       cfg.Worker.ID,
+		Replicas:       cfg.Streams.Replicas,
+		Logger:         log.Named("ratelimit"),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("rate limiter: %w", err)
