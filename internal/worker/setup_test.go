@@ -52,15 +52,35 @@ type bundle struct {
 
 func setup(t *testing.T) *bundle {
 	t.Helper()
-	k, m := merchantKeys(t)
-	sb, err := sandbox.New(sandbox.Config{Merchants: []sandbox.MerchantKeys{k}})
+	return setupMerchants(t, mchid)
+}
+
+// mchidB is a second merchant account for tests of flow isolation.
+const mchidB = "1900000002"
+
+// setupMerchants is setup with the sandbox and the client serving each of
+// mchids (the first one's keys are shared between tests).
+func setupMerchants(t *testing.T, mchids ...string) *bundle {
+	t.Helper()
+	var keys []sandbox.MerchantKeys
+	var ms []wechat.Merchant
+	for _, id := range mchids {
+		k, m := merchantKeys(t)
+		if id != mchid {
+			var err error
+			k, m, err = sandbox.NewMerchant(id)
+			require.NoError(t, err)
+		}
+		keys, ms = append(keys, k), append(ms, m)
+	}
+	sb, err := sandbox.New(sandbox.Config{Merchants: keys})
 	require.NoError(t, err)
 	t.Cleanup(sb.Close)
 	primary := httptest.NewServer(sb.Handler())
 	t.Cleanup(primary.Close)
 	backup := httptest.NewServer(sb.Handler())
 	t.Cleanup(backup.Close)
-	client, err := wechat.New(wechat.Config{BaseURL: primary.URL, BackupURL: backup.URL, Timeout: 5 * time.Second}, m)
+	client, err := wechat.New(wechat.Config{BaseURL: primary.URL, BackupURL: backup.URL, Timeout: 5 * time.Second}, ms...)
 	require.NoError(t, err)
 	srv := natstest.Start(t)
 	ctx := natstest.Context(t)
