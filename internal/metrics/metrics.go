@@ -1,0 +1,108 @@
+// Package metrics owns couponq's Prometheus metrics: per-process counters and
+// histograms recorded on the hot path, and fleet gauges filled at scrape time
+// from an ops.Source. Every label value is bounded (configured types and
+// merchants, known error codes, fixed status classes and priorities), so no
+// job id, coupon code or other job-controlled text can become a label.
+package metrics
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/couponq/couponq/internal/ops"
+)
+
+// Config says which label values are allowed and where the fleet gauges
+// come from.
+type Config struct {
+	// Build labels couponq_build_info (see ReadBuildInfo).
+	Build BuildInfo
+	// Types are the job types (required); any other type is labelled Other.
+	Types []string
+	// Merchants are the configured merchant ids; any other is labelled Other.
+	Merchants []string
+	// Codes are error codes to label as they are besides KnownCodes.
+	Codes []string
+	// Source fills the fleet gauges at scrape time; nil leaves them out.
+	// Its snapshots are cached (see CacheTTL) and shared through
+	// Metrics.Snapshot.
+	Source ops.Source
+	// Ready fills couponq_ready; nil leaves it out.
+	Ready ops.Readiness
+	// CacheTTL is how long a fleet snapshot is reused. Default 1s.
+	CacheTTL time.Duration
+	// Timeout bounds one Source or Ready call during a scrape. Default 2s.
+	Timeout time.Duration
+}
+
+// Metrics records couponq's metrics. Its methods are safe for concurrent use
+// and do nothing on a nil *Metrics, so code paths without metrics (tests,
+// tools) can pass nil.
+type Metrics struct {
+	labels *labeler
+	types  map[string]*typeMetrics // configured types and Other
+	other  *typeMetrics
+	// throttled is keyed by bounded (mchid, type).
+	throttled map[[2]string]prometheus.Counter
+
+	finished    *prometheus.CounterVec
+	deadLetters *prometheus.CounterVec
+	api         *prometheus.HistogramVec
+	fleet       *ops.Cache // nil without Config.Source
+}
+
+// New builds the metrics and registers them with reg.
+func New(reg prometheus.Registerer, cfg Config) (*Metrics, error) {
+	if len(cfg.Types) == 0 {
+		return nil, errors.New("metrics: no job types configured")
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 2 * time.Second
+	}
+	m := &Metrics{labels: newLabeler(cfg.Types, cfg.Merchants, cfg.Codes)}
+	v := newVecs()
+	m.finished, m.deadLetters, m.api = v.finished, v.deadLetters, v.api
+	m.types = make(map[string]*typeMetrics, len(cfg.Types)+1)
+	for _, t := range append(append([]string(nil), cfg.Types...), Other) {
+		m.types[t] = v.forType(t)
+	}
+	m.other = m.types[Other]
+	m.throttled = make(map[[2]string]prometheus.Counter)
+	for _, id := range append(append([]string(nil), cfg.Merchants...), Other) {
+		for t := range m.types {
+			m.throttled[[2]string{id, t}] = v.throttled.WithLabelValues(id, t)
+		}
+	}
+	build := cfg.Build.withDefaults()
+	info := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name:        NameBuildInfo,
+		Help:        "Always 1; the labels say which couponq build runs.",
+		ConstLabels: prometheus.Labels{"version": build.Version, "goversion": build.GoVersion},
+	})
+	info.Set(1)
+	cs := append(v.all(), info)
+	if cfg.Source != nil {
+		m.fleet = ops.NewCache(cfg.Source, cfg.CacheTTL, cfg.Timeout, nil)
+	}
+	if cfg.Source != nil || cfg.Ready != nil {
+		cs = append(cs, newFleetCollector(m.labels, m.fleet, cfg.Ready, cfg.Timeout))
+	}
+	for _, c := range cs {
+		if err := reg.Register(c); err != nil {
+			return nil, fmt.Errorf("metrics: register: %w", err)
+		}
+	}
+	return m, nil
+}
+
+// NewRegistry returns a registry with the Go runtime and process collectors,
+// ready for New.
+func NewRegistry() *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return reg
+}
