@@ -65,6 +65,9 @@ type Config struct {
 	// Now is the clock for signing timestamps and for checking answers'
 	// timestamps; default time.Now.
 	Now func() time.Time
+	// Observe, when set, is called after every HTTP attempt with its
+	// operation, the HTTP status (0: no answer) and its duration (metrics).
+	Observe func(op marketing.Operation, status int, d time.Duration)
 	// Logger receives one line per failover and per unverified answer;
 	// default none. Key material and bodies are never logged.
 	Logger *zap.Logger
@@ -76,6 +79,7 @@ type Client struct {
 	base, backup string
 	timeout      time.Duration
 	pacer        Pacer
+	observe      func(op marketing.Operation, status int, d time.Duration)
 	http         *http.Client
 	ownsHTTP     bool
 	now          func() time.Time
@@ -99,6 +103,7 @@ func New(cfg Config, merchants ...Merchant) (*Client, error) {
 		backup:   strings.TrimSuffix(cfg.BackupURL, "/"),
 		timeout:  cfg.Timeout,
 		pacer:    cfg.Pacer,
+		observe:  cfg.Observe,
 		http:     cfg.HTTPClient,
 		now:      cfg.Now,
 		log:      cfg.Logger,

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"reflect"
+	"time"
 
 	"github.com/couponq/couponq/wechat/marketing"
 
@@ -82,7 +83,15 @@ func (c *Client) DoPaced(ctx context.Context, mchid string, req marketing.Reques
 				break // keep the primary's answer
 			}
 		}
+		start := time.Now()
 		resp, err = c.send(ctx, a, req, host, hreq)
+		if c.observe != nil {
+			status := 0
+			if resp != nil {
+				status = resp.StatusCode
+			}
+			c.observe(op, status, time.Since(start))
+		}
 	}
 	return resp, err
 }

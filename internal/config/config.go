@@ -18,6 +18,27 @@ type Config struct {
 	Lanes     map[string]Lane    `yaml:"lanes"`
 	Retry     Retry              `yaml:"retry"`
 	Log       Log                `yaml:"log"`
+	HTTP      HTTP               `yaml:"http"`
+}
+
+// HTTP configures the worker's operations server: /metrics (Prometheus),
+// /healthz, /readyz, the dashboard at / and, optionally, /debug/pprof/.
+type HTTP struct {
+	// Listen is the address to serve on. Default "127.0.0.1:8080" with the
+	// embedded JetStream (dev mode), "" (off) with an external NATS unless
+	// set; "" turns it off. If the address is taken the worker logs a
+	// warning and runs without it.
+	Listen *string `yaml:"listen"`
+	// Pprof serves Go's profiler under /debug/pprof/. Default false.
+	Pprof bool `yaml:"pprof"`
+}
+
+// ListenAddr is HTTP.Listen with its default applied ("" = off).
+func (h HTTP) ListenAddr() string {
+	if h.Listen == nil {
+		return ""
+	}
+	return *h.Listen
 }
 
 // Worker holds settings of one worker process.

@@ -14,6 +14,10 @@ const (
 	DefaultBackupURL = "https://api2.mch.weixin.qq.com"
 )
 
+// DefaultDevHTTPListen is where the operations server listens by default in
+// dev mode (embedded JetStream).
+const DefaultDevHTTPListen = "127.0.0.1:8080"
+
 // DefaultLimits are the per-merchant limits (requests per second) used for
 // job types missing from limits: the documented 500/s for busifavor.use and
 // 20/s for product_coupon.update, and couponq's choice for the two types the
@@ -103,6 +107,13 @@ func (c *Config) applyDefaults() {
 	def(&c.Retry.MaxInterval, time.Minute)
 	def(&c.Retry.MaxElapsed, time.Hour)
 	def(&c.Retry.AckWait, 30*time.Second)
+	if c.HTTP.Listen == nil {
+		addr := ""
+		if c.NATS.Embedded() {
+			addr = DefaultDevHTTPListen
+		}
+		c.HTTP.Listen = &addr
+	}
 	if c.Log.Level == "" {
 		c.Log.Level = "info"
 	}

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/couponq/couponq/wechat/marketing"
 
 	"github.com/nats-io/nats.go"
@@ -17,6 +19,8 @@ import (
 
 	"github.com/couponq/couponq/internal/config"
 	"github.com/couponq/couponq/internal/embedded"
+	"github.com/couponq/couponq/internal/metrics"
+	"github.com/couponq/couponq/internal/opshttp"
 	"github.com/couponq/couponq/internal/worker"
 	"github.com/couponq/couponq/jobs"
 	"github.com/couponq/couponq/ratelimit"
@@ -44,7 +48,13 @@ type Node struct {
 	// Client is the WeChat Pay client.
 	Client *wechat.Client
 	// Worker processes jobs.
-	Worker  *worker.Worker
+	Worker *worker.Worker
+	// Registry and Metrics are the node's Prometheus metrics.
+	Registry *prometheus.Registry
+	Metrics  *metrics.Metrics
+	// HTTP is the operations server (metrics, health, dashboard); nil when
+	// http.listen is off or its address was taken.
+	HTTP    *opshttp.Server
 	closers []func()
 }
 
@@ -98,7 +108,11 @@ func Start(ctx context.Context, cfg *config.Config, log *zap.Logger) (_ *Node, e
 		return nil, fmt.Errorf("rate limiter: %w", err)
 	}
 	rt.closers = append(rt.closers, func() { _ = rt.Limiter.Close() })
+	if err = rt.newMetrics(); err != nil {
+		return nil, err
+	}
 	rt.Client, err = wechat.New(wechat.Config{
+		Observe:         rt.observeAPI,
 		BaseURL:         baseURL,
 		BackupURL:       backupURL,
 		Timeout:         cfg.WeChat.Timeout,
@@ -109,8 +123,12 @@ func Start(ctx context.Context, cfg *config.Config, log *zap.Logger) (_ *Node, e
 	}
 	wc := workerConfig(cfg)
 	wc.Budget = limiterBudget{rt.Limiter}
+	wc.Metrics = rt.Metrics
 	rt.Worker, err = worker.New(wc, rt.JS, rt.Client, log)
 	if err != nil {
+		return nil, err
+	}
+	if err = rt.serveOps(rt.Registry); err != nil {
 		return nil, err
 	}
 	return rt, nil

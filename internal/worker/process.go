@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
 
+	"github.com/couponq/couponq/internal/metrics"
 	"github.com/couponq/couponq/jobs"
 	"github.com/couponq/couponq/wechat"
 	"github.com/couponq/couponq/wechat/marketing"
@@ -26,6 +27,12 @@ func (w *Worker) handleFlowJob(ctx, hard context.Context, f *flowRunner, subject
 		slot.Release()
 		w.settle(hard, msg, d, outcome{act: actHandBack, why: "worker shutting down"})
 		return
+	}
+	m, typ := w.cfg.Metrics, string(f.flow.Type)
+	m.InFlightInc(typ)
+	defer m.InFlightDec(typ)
+	if d.attempt > 1 {
+		m.Redelivered(typ)
 	}
 	stop := keepAlive(msg, w.cfg.AckWait/3)
 	o := w.process(hard, d, f.flow, slot)
@@ -70,7 +77,7 @@ func (w *Worker) describe(t jobs.Type, msg jetstream.Msg) *delivery {
 // for a valid job of a known merchant, paying the first attempt with slot,
 // and retries 429s in place (waiting for budget is not an attempt).
 func (w *Worker) process(ctx context.Context, d *delivery, f Flow, slot Slot) outcome {
-	p := &jobPacer{budget: w.cfg.Budget, flow: f, first: slot}
+	p := &jobPacer{budget: w.cfg.Budget, flow: f, first: slot, metrics: w.cfg.Metrics}
 	defer p.release()
 	if d.attempt > w.cfg.MaxAttempts {
 		return w.fail(d, nil, jobs.CodeRetriesExhausted, fmt.Sprintf(
@@ -81,6 +88,7 @@ func (w *Worker) process(ctx context.Context, d *delivery, f Flow, slot Slot) ou
 	if o != nil {
 		return *o
 	}
+	w.cfg.Metrics.Attempt(string(d.typ))
 	limited := 0
 	for {
 		resp, err := w.api.DoPaced(ctx, d.mchid, job.Req, p)
@@ -99,6 +107,7 @@ func (w *Worker) process(ctx context.Context, d *delivery, f Flow, slot Slot) ou
 		case errors.Is(err, wechat.ErrUnknownMerchant):
 			return w.fail(d, resp, jobs.CodeInvalidJob, err.Error(), false)
 		case wechat.Classify(err) == wechat.ClassRateLimited:
+			w.cfg.Metrics.Throttled(f.MchID, string(f.Type))
 			if w.cfg.Budget != nil {
 				w.cfg.Budget.Throttled(ctx, f)
 			}
@@ -244,13 +253,15 @@ func sleepCtx(ctx context.Context, d time.Duration) bool {
 // pays for the first, each further attempt (failover, 429 retry) reserves
 // its own.
 type jobPacer struct {
-	budget Budget
-	flow   Flow
-	first  Slot
+	budget  Budget
+	flow    Flow
+	first   Slot
+	metrics *metrics.Metrics
 }
 
 // Wait implements wechat.Pacer.
 func (p *jobPacer) Wait(ctx context.Context, _ string, _ marketing.Operation) error {
+	start := time.Now()
 	s := p.first
 	p.first = nil
 	if s == nil {
@@ -259,7 +270,9 @@ func (p *jobPacer) Wait(ctx context.Context, _ string, _ marketing.Operation) er
 			return err
 		}
 	}
-	return s.Wait(ctx)
+	err := s.Wait(ctx)
+	p.metrics.BudgetWait(string(p.flow.Type), time.Since(start).Seconds())
+	return err
 }
 
 // release gives back a first slot that no attempt used (nothing was sent).

@@ -71,6 +71,10 @@ func (w *Worker) settle(ctx context.Context, msg jetstream.Msg, d *delivery, o o
 		// The result is stored; a redelivery republishes it, deduplicated.
 		log.Warn("ack failed after result was stored; a redelivery will be deduplicated", zap.Error(err))
 	}
+	w.cfg.Metrics.JobFinished(string(r.Type), string(r.Status), errCode(r), r.Attempts)
+	if o.dead {
+		w.cfg.Metrics.DeadLettered(string(r.Type), errCode(r))
+	}
 	fields := []zap.Field{
 		zap.String("status", string(r.Status)),
 		zap.Int("http_status", r.HTTPStatus), zap.String("request_id", r.RequestID),
@@ -145,4 +149,12 @@ func headerSafe(s string) string {
 		b = append(b[:1021], "..."...)
 	}
 	return string(b)
+}
+
+// errCode is a result's error code, "" for a success.
+func errCode(r *jobs.Result) string {
+	if r.Error == nil {
+		return ""
+	}
+	return r.Error.Code
 }

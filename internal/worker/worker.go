@@ -11,7 +11,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 
+	"github.com/couponq/couponq/internal/metrics"
 	"github.com/couponq/couponq/wechat/marketing"
 
 	"sync"
@@ -45,6 +47,9 @@ type Config struct {
 	MaxInFlight int
 	// Budget paces API calls per flow, fleet-wide; nil sends unpaced.
 	Budget Budget
+	// Metrics records jobs, attempts, waits and in-flight counts; nil
+	// records nothing.
+	Metrics *metrics.Metrics
 	// DecisionLead is how long before a slot is due its flow runner picks
 	// the job to send with it (fetch, decode and sign fit in it). Shorter
 	// lets a late urgent job take the slot; longer keeps sends on time.
@@ -128,6 +133,7 @@ type Worker struct {
 
 	mu      sync.Mutex
 	started bool
+	running atomic.Bool // consumers ready and pulling; false once stopping
 }
 
 // New builds a worker. js must reach a JetStream where EnsureStreams has run;
@@ -203,9 +209,11 @@ func (w *Worker) Run(ctx context.Context) error {
 		defer wg.Done()
 		w.runJanitor(ctx, hard)
 	}()
+	w.running.Store(true)
 	w.log.Info("worker started", zap.String("worker", w.cfg.ID), zap.Int("types", len(intakes)))
 
 	<-ctx.Done()
+	w.running.Store(false)
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
@@ -253,4 +261,13 @@ func (w *Worker) Flows() []FlowStat {
 		return nil
 	}
 	return d.stats()
+}
+
+// Ready reports whether the worker is taking jobs: its streams and
+// consumers are set up and it has not begun to stop.
+func (w *Worker) Ready() error {
+	if !w.running.Load() {
+		return errors.New("worker not running (starting, or stopping)")
+	}
+	return nil
 }

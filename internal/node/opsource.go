@@ -1,0 +1,81 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/couponq/couponq/internal/ops"
+	"github.com/couponq/couponq/internal/worker"
+	"github.com/couponq/couponq/jobs"
+)
+
+// Snapshot implements ops.Source: the fleet as this node sees it in NATS
+// (per-flow backlog from the worker's last scan, backlog per type waiting at
+// intake and in flows, dead letters per type, the limiter's keys and the
+// live worker count).
+func (rt *Node) Snapshot(ctx context.Context) (ops.Snapshot, error) {
+	snap := ops.Snapshot{Backlog: map[string]uint64{}, DLQDepth: map[string]uint64{}, LiveWorkers: rt.Limiter.Workers()}
+	for _, f := range rt.Worker.Flows() {
+		snap.Flows = append(snap.Flows, ops.FlowStat{MchID: f.MchID, Type: string(f.Type), Priority: f.Priority,
+			Backlog: f.Backlog, InFlight: uint64(f.InFlight)})
+	}
+	for _, k := range rt.Limiter.Stats().Keys {
+		snap.Limits = append(snap.Limits, ops.LimitStat{MchID: k.Key.MchID, Type: k.Key.Type, Limit: k.Limit,
+			Budget: k.Budget, Rate: k.Rate, Cuts: k.Cuts})
+	}
+	intake, err := rt.subjectCounts(ctx, jobs.JobsStream, jobs.JobSubjectPrefix+">")
+	if err != nil {
+		return snap, err
+	}
+	for subj, n := range intake {
+		if t, ok := jobs.TypeFromSubject(subj); ok {
+			snap.Backlog[t] += n
+		}
+	}
+	for _, f := range snap.Flows {
+		snap.Backlog[f.Type] += f.Backlog
+	}
+	dlq, err := rt.subjectCounts(ctx, jobs.DLQStream, jobs.DLQSubjectPrefix+">")
+	if err != nil {
+		return snap, err
+	}
+	for subj, n := range dlq {
+		snap.DLQDepth[subj[len(jobs.DLQSubjectPrefix):]] += n
+	}
+	return snap, nil
+}
+
+func (rt *Node) subjectCounts(ctx context.Context, stream, filter string) (map[string]uint64, error) {
+	s, err := rt.JS.Stream(ctx, stream)
+	if err != nil {
+		return nil, fmt.Errorf("stream %s: %w", stream, err)
+	}
+	info, err := s.Info(ctx, jetstream.WithSubjectFilter(filter))
+	if err != nil {
+		return nil, fmt.Errorf("stream %s info: %w", stream, err)
+	}
+	return info.State.Subjects, nil
+}
+
+// Ready implements ops.Readiness: NATS connected and the worker taking
+// jobs (its streams and consumers exist; merchant keys were loaded at
+// Start, which fails without them).
+func (rt *Node) Ready(context.Context) error {
+	var errs []error
+	if st := rt.NC.Status(); st != nats.CONNECTED {
+		errs = append(errs, fmt.Errorf("NATS not connected (%s)", st))
+	}
+	if err := rt.Worker.Ready(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+var (
+	_ ops.Source    = (*Node)(nil)
+	_ worker.Budget = limiterBudget{}
+)
