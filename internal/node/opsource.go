@@ -19,7 +19,11 @@ import (
 // live worker count).
 func (rt *Node) Snapshot(ctx context.Context) (ops.Snapshot, error) {
 	snap := ops.Snapshot{Backlog: map[string]uint64{}, DLQDepth: map[string]uint64{}, LiveWorkers: rt.Limiter.Workers()}
-	for _, f := range rt.Worker.Flows() {
+	flows, err := rt.Worker.FlowStats(ctx)
+	if err != nil {
+		return snap, err
+	}
+	for _, f := range flows {
 		snap.Flows = append(snap.Flows, ops.FlowStat{MchID: f.MchID, Type: string(f.Type), Priority: f.Priority,
 			Backlog: f.Backlog, InFlight: uint64(f.InFlight)})
 	}

@@ -1,13 +1,8 @@
 package opshttp
 
 import (
-	"bytes"
-	"context"
-	"image"
-	"image/png"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -19,45 +14,9 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 
+	"github.com/couponq/couponq/internal/browsertest"
 	"github.com/couponq/couponq/internal/ops"
 )
-
-// chromium returns the browser to drive, skipping the test when there is
-// none, except under CI=true, where a missing browser fails it.
-func chromium(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome-stable", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("no chromium binary on PATH and CI=true: run .ci/browser-deps first")
-	}
-	t.Skip("no chromium binary on PATH: install it with .ci/browser-deps to run the dashboard browser test")
-	return ""
-}
-
-// browser starts a fresh headless chromium and returns its context.
-func browser(t *testing.T, exe string) context.Context {
-	t.Helper()
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(exe),
-		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("hide-scrollbars", true),
-		chromedp.WindowSize(1440, 1000),
-	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelCtx := chromedp.NewContext(actx)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
-	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
-	return ctx
-}
 
 // fillDashboard gives the fake fleet and the real metrics five minutes of
 // history: busifavor.use near 300/s of 500, product_coupon.update at its
@@ -130,14 +89,14 @@ func sendFor(b *bundle, d time.Duration, rates dashboardRates, i int) {
 }
 
 func TestDashboardInBrowser(t *testing.T) {
-	exe := chromium(t)
+	exe := browsertest.Chromium(t)
 	start := time.Now().Add(-5 * time.Minute).Truncate(time.Second)
 	b := setup(t, func(c *Config) {
 		c.SampleEvery = time.Second // the page polls at this pace
 		c.Now = func() time.Time { return start }
 	})
 	rates := fillDashboard(b, start)
-	ctx := browser(t, exe)
+	ctx := browsertest.Browser(t, exe)
 
 	var mu sync.Mutex
 	var requests, exceptions []string
@@ -219,7 +178,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	}
 	require.NoError(t, os.WriteFile(path, shot, 0o644))
 	t.Logf("screenshot: %s", path)
-	colours, inked := inspect(t, shot)
+	colours, inked := browsertest.Inspect(t, shot)
 	t.Logf("screenshot: %d colours, %.0f%% of pixels inked", colours, inked*100)
 	require.Greater(t, colours, 200, "a rendered page has many colours (text antialiasing, charts)")
 	require.Greater(t, inked, 0.10, "more than 10%% of pixels differ from the page background")
@@ -231,33 +190,6 @@ func TestDashboardInBrowser(t *testing.T) {
 	for _, u := range requests {
 		require.True(t, strings.HasPrefix(u, b.url+"/") || strings.HasPrefix(u, "data:"), "request to %s: the page must work offline", u)
 	}
-}
-
-// inspect returns the number of distinct colours in a PNG and the share of
-// pixels that are neither white nor the page background.
-func inspect(t *testing.T, data []byte) (int, float64) {
-	t.Helper()
-	img, err := png.Decode(bytes.NewReader(data))
-	require.NoError(t, err)
-	return countInk(img)
-}
-
-// countInk is inspect on a decoded image.
-func countInk(img image.Image) (int, float64) {
-	bounds := img.Bounds()
-	colours := map[[3]uint32]bool{}
-	inked := 0
-	for y := bounds.Min.Y; y < bounds.Max.Y; y++ {
-		for x := bounds.Min.X; x < bounds.Max.X; x++ {
-			r, g, b, _ := img.At(x, y).RGBA()
-			c := [3]uint32{r >> 8, g >> 8, b >> 8}
-			colours[c] = true
-			if c != [3]uint32{255, 255, 255} && c != [3]uint32{0xf4, 0xf6, 0xf9} {
-				inked++
-			}
-		}
-	}
-	return len(colours), float64(inked) / float64(bounds.Dx()*bounds.Dy())
 }
 
 // errorString is a constant error.

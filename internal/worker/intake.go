@@ -60,10 +60,17 @@ func (in *intake) run(ctx context.Context) {
 	}
 }
 
-// route sorts one batch: invalid jobs are settled at once, valid ones are
-// published to their groups together and acknowledged once stored.
+// route sorts one batch as its messages arrive: invalid jobs are settled at
+// once, valid ones are published to their groups asynchronously and
+// acknowledged by confirm as soon as each copy is stored, so a job never
+// waits for the rest of its batch.
 func (in *intake) route(ctx context.Context, batch jetstream.MessageBatch) {
-	var out []routed
+	stored := make(chan routed, intakeBatch)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		in.confirm(ctx, stored)
+	}()
 	for msg := range batch.Messages() {
 		d := in.w.describe(in.typ, msg)
 		g, o := in.w.classify(d)
@@ -83,10 +90,16 @@ func (in *intake) route(ctx context.Context, batch jetstream.MessageBatch) {
 			continue
 		}
 		r.ack = ack
-		out = append(out, r)
+		stored <- r
 	}
-	woken := map[string]bool{}
-	for _, r := range out {
+	close(stored)
+	<-done
+}
+
+// confirm acknowledges each routed job once its copy is stored and wakes
+// the workers for its group.
+func (in *intake) confirm(ctx context.Context, stored <-chan routed) {
+	for r := range stored {
 		select {
 		case <-r.ack.Ok():
 		case err := <-r.ack.Err():
@@ -101,10 +114,7 @@ func (in *intake) route(ctx context.Context, batch jetstream.MessageBatch) {
 		if err := r.msg.Ack(); err != nil {
 			in.log.Debug("intake: ack failed; the redelivery will be deduplicated", zap.Error(err))
 		}
-		if !woken[r.subject] {
-			woken[r.subject] = true
-			_ = in.w.js.Conn().Publish(WakeSubjectPrefix+string(in.typ), []byte(r.subject))
-		}
+		_ = in.w.js.Conn().Publish(WakeSubjectPrefix+string(in.typ), []byte(r.subject))
 	}
 }
 

@@ -250,8 +250,7 @@ func (w *Worker) concurrency(t jobs.Type) int {
 }
 
 // Flows returns, per (merchant account, job type, priority), the backlog in
-// the flows stream as of the last scan and the jobs this worker holds. It
-// is the one view of queues that metrics and the dashboard read; empty
+// the flows stream as of the last scan and the jobs this worker holds; empty
 // before Run.
 func (w *Worker) Flows() []FlowStat {
 	w.mu.Lock()
@@ -261,6 +260,26 @@ func (w *Worker) Flows() []FlowStat {
 		return nil
 	}
 	return d.stats()
+}
+
+// FlowStats is Flows with the backlog read from the flows stream now (one
+// stream-info request). It is the one view of queues that metrics and the
+// dashboard read.
+func (w *Worker) FlowStats(ctx context.Context) ([]FlowStat, error) {
+	w.mu.Lock()
+	d := w.disp
+	w.mu.Unlock()
+	if d == nil {
+		return nil, nil
+	}
+	counts, err := subjectCounts(ctx, w.js, FlowsStream, FlowSubjectPrefix+">")
+	if err != nil {
+		return nil, err
+	}
+	d.mu.Lock()
+	d.backlog = counts
+	d.mu.Unlock()
+	return d.stats(), nil
 }
 
 // Ready reports whether the worker is taking jobs: its streams and
