@@ -21,12 +21,23 @@ type Merchant struct {
 	PublicKey    *rsa.PublicKey  // WeChat Pay public key (wxp_pub.pem); verifies answers
 }
 
-// IsSandbox reports whether the merchant's serial or public key id was made
-// by the sandbox (they start with "SANDBOX" or "PUB_KEY_ID_SANDBOX"), so
-// production configuration can refuse it.
-func (m Merchant) IsSandbox() bool {
-	return strings.HasPrefix(m.CertSerialNo, "SANDBOX") || strings.HasPrefix(m.PublicKeyID, "PUB_KEY_ID_SANDBOX")
+// SandboxMarker starts every certificate serial the sandbox generates, and
+// SandboxKeyIDPrefix every WeChat Pay public key id it generates, so that
+// sandbox keys and production keys can never be mixed up.
+const (
+	SandboxMarker      = "SANDBOX"
+	SandboxKeyIDPrefix = "PUB_KEY_ID_" + SandboxMarker
+)
+
+// IsSandboxKey reports whether a certificate serial or public key id was
+// made by the sandbox.
+func IsSandboxKey(certSerialNo, publicKeyID string) bool {
+	return strings.HasPrefix(certSerialNo, SandboxMarker) || strings.HasPrefix(publicKeyID, SandboxKeyIDPrefix)
 }
+
+// IsSandbox reports whether the merchant's keys were made by the sandbox
+// (IsSandboxKey), so production configuration can refuse them.
+func (m Merchant) IsSandbox() bool { return IsSandboxKey(m.CertSerialNo, m.PublicKeyID) }
 
 // check reports every missing or unusable part, never printing key material.
 func (m Merchant) check() error {

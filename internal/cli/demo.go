@@ -36,7 +36,7 @@ func runDemo(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer) 
 	cfg.NATS = config.NATS{Listen: "127.0.0.1:0", StoreDir: filepath.Join(dir, "nats")}
 	cfg.WeChat.Sandbox, cfg.WeChat.BaseURL, cfg.WeChat.BackupURL = true, "", ""
 	cfg.WeChat.SandboxKeysDir = filepath.Join(dir, "sandbox-keys")
-	cfg.Merchants = []config.Merchant{{MchID: "1900000001"}}
+	cfg.Merchants = []config.Merchant{{MchID: config.DevMchID}}
 	cfg.Retry.InitialInterval = 500 * time.Millisecond
 	cfg.Log.Format = "console"
 	if err := cfg.Validate(); err != nil {

@@ -5,13 +5,15 @@ import (
 	"os"
 	"time"
 
+	"github.com/couponq/couponq/internal/worker"
+	"github.com/couponq/couponq/wechat"
 	"github.com/couponq/couponq/wechat/marketing"
 )
 
-// Default hosts of WeChat Pay APIv3.
+// Default hosts of WeChat Pay APIv3 (the client's own defaults).
 const (
-	DefaultBaseURL   = "https://api.mch.weixin.qq.com"
-	DefaultBackupURL = "https://api2.mch.weixin.qq.com"
+	DefaultBaseURL   = wechat.DefaultBaseURL
+	DefaultBackupURL = wechat.DefaultBackupURL
 )
 
 // DefaultDevHTTPListen is where the operations server listens by default in
@@ -47,7 +49,7 @@ func (c *Config) applyDefaults() {
 		}
 		c.Worker.ID = fmt.Sprintf("%s-%d", host, os.Getpid())
 	}
-	def(&c.Worker.ShutdownTimeout, 25*time.Second)
+	def(&c.Worker.ShutdownTimeout, worker.DefaultShutdownTimeout)
 	if c.NATS.Listen == "" {
 		c.NATS.Listen = "127.0.0.1:4222"
 	}

@@ -37,10 +37,14 @@ func Parse(data []byte, name string) (*Config, error) {
 	return &c, nil
 }
 
+// DevMchID is the merchant account of the built-in defaults (sandbox mode):
+// the account the demo and the shipped config.yaml use.
+const DevMchID = "1900000001"
+
 // Default returns the configuration used when no file is given: embedded
 // JetStream and the WeChat Pay sandbox, like the shipped config.yaml.
 func Default() *Config {
-	c := &Config{WeChat: WeChat{Sandbox: true}, Merchants: []Merchant{{MchID: "1900000001"}}}
+	c := &Config{WeChat: WeChat{Sandbox: true}, Merchants: []Merchant{{MchID: DevMchID}}}
 	c.applyEnv(os.LookupEnv)
 	c.applyDefaults()
 	return c

@@ -9,12 +9,9 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/couponq/couponq/wechat"
 	"github.com/couponq/couponq/wechat/marketing"
 )
-
-// SandboxMarker starts every serial number and key id the sandbox generates,
-// so production settings can refuse sandbox keys and vice versa.
-const SandboxMarker = "SANDBOX"
 
 var (
 	mchidPattern    = regexp.MustCompile(`^[0-9]{1,32}$`)
@@ -125,7 +122,7 @@ func (c *Config) validateMerchants(p *problems) {
 			p.add(key+".mchid", "%q is listed twice", m.MchID)
 		}
 		seen[m.MchID] = true
-		sandboxKeys := strings.Contains(m.CertSerialNo, SandboxMarker) || strings.Contains(m.WeChatPayPublicKeyID, SandboxMarker)
+		sandboxKeys := wechat.IsSandboxKey(m.CertSerialNo, m.WeChatPayPublicKeyID)
 		if c.WeChat.Sandbox {
 			if (m.CertSerialNo != "" || m.WeChatPayPublicKeyID != "") && !sandboxKeys {
 				p.add(key, "has production keys, but wechat.sandbox is true: the sandbox generates its own keys; remove the key settings or set wechat.sandbox: false")
@@ -133,7 +130,7 @@ func (c *Config) validateMerchants(p *problems) {
 			continue
 		}
 		if sandboxKeys {
-			p.add(key, "has sandbox-generated keys (%s...), but wechat.sandbox is false: refusing to call WeChat Pay with sandbox keys", SandboxMarker)
+			p.add(key, "has sandbox-generated keys (%s...), but wechat.sandbox is false: refusing to call WeChat Pay with sandbox keys", wechat.SandboxMarker)
 		}
 		required(p, key+".cert_serial_no", m.CertSerialNo)
 		required(p, key+".wechatpay_public_key_id", m.WeChatPayPublicKeyID)

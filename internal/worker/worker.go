@@ -101,7 +101,7 @@ func (c *Config) setDefaults() {
 		c.MaxAckPending = 20000
 	}
 	if c.ShutdownTimeout <= 0 {
-		c.ShutdownTimeout = 25 * time.Second
+		c.ShutdownTimeout = DefaultShutdownTimeout
 	}
 	if c.FetchWait <= 0 {
 		c.FetchWait = 2 * time.Second
@@ -119,6 +119,9 @@ func (c *Config) setDefaults() {
 		c.ScanInterval = 2 * time.Second
 	}
 }
+
+// DefaultShutdownTimeout is Config.ShutdownTimeout's default.
+const DefaultShutdownTimeout = 25 * time.Second
 
 // Worker processes jobs of every type until its Run context ends.
 type Worker struct {

@@ -13,8 +13,9 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/couponq/couponq/wechat"
 	"github.com/wechatpay-apiv3/wechatpay-go/utils"
+
+	"github.com/couponq/couponq/wechat"
 )
 
 // Names of the files GenerateMerchant writes into its directory.
@@ -34,11 +35,6 @@ const (
 	// public key id (JSON, no key material).
 	MerchantInfoFile = "sandbox_merchant.json"
 )
-
-// Marker starts every certificate serial the sandbox generates; generated
-// public key ids start with "PUB_KEY_ID_" + Marker. Production code can
-// refuse both (wechat.Merchant.IsSandbox).
-const Marker = "SANDBOX"
 
 // merchantInfo is the JSON content of MerchantInfoFile.
 type merchantInfo struct {

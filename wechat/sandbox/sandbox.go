@@ -103,7 +103,7 @@ func New(cfg Config) (*Sandbox, error) {
 
 // NewMerchant generates RSA-2048 key pairs for mchid in memory and returns
 // both sides: the MerchantKeys for a sandbox and the wechat.Merchant a client
-// signs with. Serials start with Marker, as with GenerateMerchant.
+// signs with. Serials start with wechat.SandboxMarker, as with GenerateMerchant.
 // Generation takes a noticeable time (much longer under -race); tests should
 // share one result.
 func NewMerchant(mchid string) (MerchantKeys, wechat.Merchant, error) {
@@ -148,8 +148,8 @@ func newMerchantInfo(mchid string) (merchantInfo, error) {
 	}
 	return merchantInfo{
 		MchID:        mchid,
-		CertSerialNo: Marker + strings.ToUpper(serial),
-		PublicKeyID:  "PUB_KEY_ID_" + Marker + "_" + strings.ToUpper(keyID),
+		CertSerialNo: wechat.SandboxMarker + strings.ToUpper(serial),
+		PublicKeyID:  wechat.SandboxKeyIDPrefix + "_" + strings.ToUpper(keyID),
 	}, nil
 }
 
