@@ -80,7 +80,7 @@ func TestComposeWorkerConfigIsValid(t *testing.T) {
 	data, err := os.ReadFile("couponq-compose.yaml")
 	require.NoError(t, err)
 	cfg, err := config.Parse(data, "couponq-compose.yaml")
-	if err != nil && strings.Contains(err.Error(), "field http not found") {
+	if err != nil && isUnknownHTTPKey(err) {
 		// TODO(issue 12): the loader does not know http.listen yet; check
 		// the rest until it does, then this branch never runs.
 		t.Log("config loader does not know http.listen yet; checking the file without it")
@@ -108,4 +108,10 @@ func withoutTopKey(t *testing.T, data []byte, key string) []byte {
 	out, err := yaml.Marshal(&doc)
 	require.NoError(t, err)
 	return out
+}
+
+// isUnknownHTTPKey reports whether the config loader refused the file only
+// for want of the http key, which issue 12 adds.
+func isUnknownHTTPKey(err error) bool {
+	return strings.Contains(err.Error(), "field http not found")
 }
