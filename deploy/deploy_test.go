@@ -39,6 +39,19 @@ func TestNATSConfigSyncsBeforeAck(t *testing.T) {
 	}, passwords, "one user per role, passwords from the environment")
 }
 
+// TestNATSConfigNeedsEveryPassword: a user without a password in the
+// environment stops the server at start instead of admitting anyone.
+func TestNATSConfigNeedsEveryPassword(t *testing.T) {
+	for _, name := range []string{"NATS_PRODUCER_PASSWORD", "NATS_WORKER_PASSWORD", "NATS_ADMIN_PASSWORD"} {
+		t.Run(name, func(t *testing.T) {
+			setNATSEnv(t)
+			require.NoError(t, os.Unsetenv(name)) // t.Setenv restores it
+			_, err := server.ProcessConfigFile("nats-server.conf")
+			require.ErrorContains(t, err, name)
+		})
+	}
+}
+
 func TestWorkerConfigIsValidProduction(t *testing.T) {
 	dir := t.TempDir()
 	for _, f := range []string{"apiclient_key.pem", "wxp_pub.pem"} {

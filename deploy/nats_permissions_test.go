@@ -26,8 +26,9 @@ import (
 
 // startWorker runs a real worker process (cli.RunWorker) connected as
 // couponq-worker, calling an external sandbox on loopback. It stops when the
-// test ends.
-func startWorker(t *testing.T, ctx context.Context, url string) {
+// test ends. It returns a config file for the same setup connecting as
+// couponq-producer, for enqueue.
+func startWorker(t *testing.T, ctx context.Context, url string) (producerConfig string) {
 	t.Helper()
 	keysDir := t.TempDir()
 	k, _, err := sandbox.GenerateMerchant(filepath.Join(keysDir, sandbox.DefaultMchID), sandbox.DefaultMchID)
@@ -38,11 +39,15 @@ func startWorker(t *testing.T, ctx context.Context, url string) {
 	hs := httptest.NewServer(sb.Handler())
 	t.Cleanup(hs.Close)
 
-	path := filepath.Join(t.TempDir(), "config.yaml")
-	body := fmt.Sprintf("worker:\n  id: perm-worker\nnats:\n  url: %s\n  user: couponq-worker\n  password: %s\n"+
-		"wechat:\n  sandbox: true\n  base_url: %s\n  backup_url: \"-\"\n  sandbox_keys_dir: %s\nmerchants:\n  - mchid: %q\nlog:\n  level: warn\n",
-		url, workerPassword, hs.URL, keysDir, sandbox.DefaultMchID)
-	require.NoError(t, os.WriteFile(path, []byte(body), 0o600))
+	writeConfig := func(user, password string) string {
+		path := filepath.Join(t.TempDir(), "config.yaml")
+		body := fmt.Sprintf("worker:\n  id: perm-worker\nnats:\n  url: %s\n  user: %s\n  password: %s\n"+
+			"wechat:\n  sandbox: true\n  base_url: %s\n  backup_url: \"-\"\n  sandbox_keys_dir: %s\nmerchants:\n  - mchid: %q\nlog:\n  level: warn\n",
+			url, user, password, hs.URL, keysDir, sandbox.DefaultMchID)
+		require.NoError(t, os.WriteFile(path, []byte(body), 0o600))
+		return path
+	}
+	workerConfig := writeConfig("couponq-worker", workerPassword)
 
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
@@ -50,7 +55,7 @@ func startWorker(t *testing.T, ctx context.Context, url string) {
 	go func() {
 		defer wg.Done()
 		var errOut testio.Buffer
-		if code := cli.RunWorker(ctx, []string{"--config", path}, &testio.Buffer{}, &errOut); code != 0 {
+		if code := cli.RunWorker(ctx, []string{"--config", workerConfig}, &testio.Buffer{}, &errOut); code != 0 {
 			t.Errorf("worker exited %d:\n%s", code, errOut.String())
 		}
 	}()
@@ -58,6 +63,7 @@ func startWorker(t *testing.T, ctx context.Context, url string) {
 		cancel()
 		wg.Wait()
 	})
+	return writeConfig("couponq-producer", producerPassword)
 }
 
 // TestLeastPrivilege runs the shipped nats-server.conf with a real worker
@@ -68,7 +74,7 @@ func startWorker(t *testing.T, ctx context.Context, url string) {
 func TestLeastPrivilege(t *testing.T) {
 	url := startShippedServer(t)
 	ctx := natstest.Context(t)
-	startWorker(t, ctx, url)
+	producerConfig := startWorker(t, ctx, url)
 
 	// The producer's happy path: publish (waiting for the worker to create
 	// the stream) and read the result back, through the library users call.
@@ -82,6 +88,15 @@ func TestLeastPrivilege(t *testing.T) {
 	require.NoError(t, err, "the producer may read results")
 	require.Equal(t, jobs.StatusSucceeded, res[pub.MsgID].Status, "%+v", res[pub.MsgID].Error)
 	assert.Equal(t, "perm-worker", res[pub.MsgID].Worker, "the worker published the result")
+
+	t.Run("enqueue works as the producer", func(t *testing.T) {
+		var out, errOut testio.Buffer
+		code := cli.RunEnqueue(ctx, []string{"--config", producerConfig, "--type", string(jobs.TypeBusifavorStockGet),
+			"--id", "perm-2", "--request", `{"stock_id":"` + sandbox.FixtureBusifavorStockID + `"}`, "--wait"},
+			strings.NewReader(""), &out, &errOut)
+		require.Zero(t, code, "stdout:\n%s\nstderr:\n%s", out.String(), errOut.String())
+		assert.Contains(t, out.String(), `"status":"succeeded"`)
+	})
 
 	anc, _ := connectAs(t, url, "couponq-admin", adminPassword)
 	ajs, err := jetstream.New(anc)
