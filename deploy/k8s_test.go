@@ -49,11 +49,6 @@ func TestK8sWorkerConfigIsValid(t *testing.T) {
 	}
 	t.Setenv(config.EnvNATSPassword, "test-password")
 	cfg, err := config.Parse(data, "worker-configmap.yaml")
-	if err != nil && isUnknownHTTPKey(err) {
-		// TODO(issue 12): drop once the loader knows http.listen.
-		t.Log("config loader does not know http.listen yet; checking the file without it")
-		cfg, err = config.Parse(withoutTopKey(t, data, "http"), "worker-configmap.yaml")
-	}
 	require.NoError(t, err)
 	assert.False(t, cfg.WeChat.Sandbox)
 	assert.Equal(t, "couponq-worker", cfg.NATS.User)
