@@ -54,9 +54,12 @@ func (in *intake) run(ctx context.Context) {
 		}
 		cancel()
 		if err != nil && ctx.Err() == nil && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, jetstream.ErrNoMessages) {
+			in.w.health.failed(in.typ, err)
 			in.log.Warn("intake: fetching jobs failed; retrying", zap.Error(err))
 			sleepCtx(ctx, time.Second)
+			continue
 		}
+		in.w.health.ok(in.typ)
 	}
 }
 

@@ -137,6 +137,7 @@ type Worker struct {
 	mu      sync.Mutex
 	started bool
 	running atomic.Bool // consumers ready and pulling; false once stopping
+	health  health      // whether JetStream answers the intake pulls
 }
 
 // New builds a worker. js must reach a JetStream where EnsureStreams has run;
@@ -291,5 +292,5 @@ func (w *Worker) Ready() error {
 	if !w.running.Load() {
 		return errors.New("worker not running (starting, or stopping)")
 	}
-	return nil
+	return w.health.err()
 }
