@@ -19,6 +19,13 @@ type Job struct {
 	Request json.RawMessage `json:"request"`
 	// Meta is opaque to couponq and echoed unchanged into the result.
 	Meta json.RawMessage `json:"meta,omitempty"`
+	// Priority orders jobs of one merchant account and type: 1 is the most
+	// urgent, 5 is bulk work; 0 (omitted) means the default, 3.
+	Priority int `json:"priority,omitempty"`
+	// FairnessKey groups jobs (a campaign id, a brand id) that share their
+	// flow's budget in turn with other keys: 1-64 characters of
+	// [0-9A-Za-z_.:-]; empty forms a group of its own.
+	FairnessKey string `json:"fairness_key,omitempty"`
 }
 
 // freeFormID is the alphabet of ids that are not request numbers.
