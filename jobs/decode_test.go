@@ -74,7 +74,7 @@ func TestDecodeBadEnvelope(t *testing.T) {
 		{"id of the wrong type", `{"id":5,"request":` + withTime + `}`, "", []string{`"id"`, "string"}},
 		{"trailing object", `{"request":` + withTime + `} {}`, "", []string{"trailing data"}},
 		{"trailing garbage", `{"request":` + withTime + `}x`, "", []string{"trailing data"}},
-		{"unknown top-level field", `{"request":` + withTime + `,"priority":1}`, "", []string{`"priority"`}},
+		{"unknown top-level field", `{"request":` + withTime + `,"urgency":1}`, "", []string{`"urgency"`}},
 		{"missing request", `{"id":"BF-USE-0001"}`, "request", []string{"request: is required"}},
 		{"null request", `{"request":null}`, "request", []string{"is required"}},
 		{"request is a string", `{"request":"coupon"}`, "request", []string{"expected object, got string"}},

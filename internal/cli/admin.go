@@ -89,13 +89,24 @@ func newFlags(name, synopsis string, env *adminEnv) (*flag.FlagSet, *string) {
 
 // parseFlags parses args and checks the number of positional arguments
 // (between min and max; max < 0 is unbounded). ok false means: return code.
+// Flags may come before, between or after the positional arguments.
 func parseFlags(fs *flag.FlagSet, args []string, minArgs, maxArgs int) (code int, ok bool) {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK, false
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return exitOK, false
+			}
+			return exitUsage, false
 		}
-		return exitUsage, false
+		if fs.NArg() == 0 {
+			break
+		}
+		positional = append(positional, fs.Arg(0))
+		args = fs.Args()[1:]
 	}
+	// Leave the positional arguments where fs.Args finds them.
+	_ = fs.Parse(append([]string{"--"}, positional...))
 	n := fs.NArg()
 	if n < minArgs || (maxArgs >= 0 && n > maxArgs) {
 		switch {

@@ -81,6 +81,9 @@ func (c *campaignRun) publish(ctx context.Context, js jetstream.JetStream, src f
 			c.saveManifest(bctx, jobs.CampaignPublishing)
 		}
 	}
+	if ctx.Err() != nil {
+		interrupted = true // the input may have ended because of the signal
+	}
 	dctx, cancel := context.WithTimeout(bctx, drainTimeout)
 	defer cancel()
 	if _, err := batch.Wait(dctx); err != nil {
