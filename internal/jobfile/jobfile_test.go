@@ -51,7 +51,7 @@ func TestJSONLReportsEveryBadLineAndGoesOn(t *testing.T) {
 		"",
 		`{"type":"coupon.teleport","id":"x","request":{}}`,
 		"{\"type\":\"busifavor.stock.get\",\"id\":\"s3\",\"request\":{\"stock_id\":\"\xff\xfe\"}}", // not UTF-8
-		`{"id":"s4","request":{"stock_id":"100088"}}`, // no type, no default
+		`{"id":"s4","request":{"stock_id":"100088"}}`,                                              // no type, no default
 		`{"type":"busifavor.stock.get","id":"s5","request":{"stock_id":"100088"},"extra":1}`,
 		`{"type":"busifavor.stock.get","id":"s6","request":{"stock_id":"100088"}}`,
 	}, "\n")
@@ -158,10 +158,11 @@ func TestCSVBadRowsAndBadFiles(t *testing.T) {
 	}
 	assert.Equal(t, []string{"ok-1", "ok-3"}, good)
 
-	// Cell values of the wrong kind name the column.
-	r, err = jobfile.NewCSV(strings.NewReader("type,product_coupon_id,display_info.original_price,display_info\nproduct_coupon.update,1,12.5,\nproduct_coupon.update,1,,x\n"), "")
+	// A column next to its parent is a header problem.
+	_, err = jobfile.NewCSV(strings.NewReader("type,product_coupon_id,display_info.original_price,display_info\nproduct_coupon.update,1,12.5,\nproduct_coupon.update,1,,x\n"), "")
 	require.Error(t, err, "a column and its parent")
 	assert.Contains(t, err.Error(), `column "display_info.original_price" and a column for its parent "display_info"`)
+	// Cell values of the wrong kind, or for fields the row's type lacks, name the column.
 	r, err = jobfile.NewCSV(strings.NewReader("type,product_coupon_id,display_info.original_price\nproduct_coupon.update,1,12.5\nbusifavor.use,1,5\n"), "")
 	require.NoError(t, err)
 	recs, err = readAll(t, r)
