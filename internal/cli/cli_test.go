@@ -84,7 +84,7 @@ func TestWorkerAndEnqueueEndToEnd(t *testing.T) {
 	code = cli.RunEnqueue(ctx, []string{"--config", cfgPath, "--file", "../../examples/sample-jobs.jsonl", "--wait", "--timeout", "60s"},
 		strings.NewReader(""), &out, &errOut)
 	assert.Equal(t, 3, code)
-	assert.Contains(t, errOut.String(), "line 11: request.display_info.name")
+	assert.Contains(t, errOut.String(), "line 17: request.display_info.name")
 	assert.Contains(t, errOut.String(), "duplicate busifavor.use/DEMO-BF-USE-0001")
 	statuses := map[string]jobs.Status{}
 	sc := bufio.NewScanner(strings.NewReader(out.String()))
