@@ -42,6 +42,10 @@ type Result struct {
 	EnqueuedAt time.Time       `json:"enqueued_at"`
 	FinishedAt time.Time       `json:"finished_at"`
 	Worker     string          `json:"worker"`
+	// Replay is 0 for a job's first run and N for the run replayed from
+	// dead letter N (its sequence in the dead-letter stream); such a result
+	// has the message id ReplayMsgID(type, id, N).
+	Replay uint64 `json:"replay,omitempty"`
 }
 
 // ResultError says why a job failed.

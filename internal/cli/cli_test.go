@@ -78,13 +78,13 @@ func TestWorkerAndEnqueueEndToEnd(t *testing.T) {
 	assert.Equal(t, jobs.StatusSucceeded, r.Status)
 	assert.JSONEq(t, `{"k":"v"}`, string(r.Meta))
 
-	// The sample file: some jobs fail on purpose, so exit 1; one line refused
-	// by the producer's validation; every other job has exactly one result.
+	// The sample file: one line is refused by the producer's validation, so
+	// exit 3 (some lines bad); every other job has exactly one result.
 	out, errOut = testio.Buffer{}, testio.Buffer{}
 	code = cli.RunEnqueue(ctx, []string{"--config", cfgPath, "--file", "../../examples/sample-jobs.jsonl", "--wait", "--timeout", "60s"},
 		strings.NewReader(""), &out, &errOut)
-	assert.Equal(t, 1, code)
-	assert.Contains(t, errOut.String(), "refused")
+	assert.Equal(t, 3, code)
+	assert.Contains(t, errOut.String(), "line 17: request.display_info.name")
 	assert.Contains(t, errOut.String(), "duplicate busifavor.use/DEMO-BF-USE-0001")
 	statuses := map[string]jobs.Status{}
 	sc := bufio.NewScanner(strings.NewReader(out.String()))

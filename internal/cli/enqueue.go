@@ -2,188 +2,171 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"strings"
+	"regexp"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
-	"go.uber.org/zap"
-
-	"github.com/couponq/couponq/internal/node"
 	"github.com/couponq/couponq/jobs"
 )
 
+// Exit codes of enqueue.
+const (
+	exitOK = 0
+	// exitFailed: a job failed or its result did not come in time (--wait),
+	// or NATS could not be reached or refused jobs.
+	exitFailed = 1
+	// exitUsage: bad arguments, config or an unreadable file.
+	exitUsage = 2
+	// exitBadLines: some lines of the file were bad (the good ones were
+	// published unless --strict or --dry-run).
+	exitBadLines = 3
+)
+
+// enqueueOptions are the parsed flags of enqueue.
+type enqueueOptions struct {
+	configPath, typ, id, mchid, request, meta string
+	file, format, campaign, fairnessKey       string
+	priority, window                          int
+	dryRun, strict, wait, noProgress          bool
+	timeout                                   time.Duration
+	eventTime                                 time.Time
+}
+
+const enqueueUsage = `usage:
+  enqueue --type TYPE --request JSON [--id ID] [--mchid M] [--meta JSON] [--wait]
+  enqueue --file jobs.jsonl|jobs.csv [--campaign ID] [--dry-run] [--strict] [--wait]
+  echo '{"type":...,"request":{...}}' | enqueue [--wait]
+
+Publishes coupon jobs to couponq.jobs.<type>. Needs only the NATS settings of
+the config file: merchant keys are never read.
+
+Safe to re-run: a job's id (its request number) is its message id, so jobs
+already stored within the duplicate window (24h by default) are dropped by
+JetStream and counted as duplicates; an interrupted --file run is finished by
+running the same command again.
+
+--file reads JSONL (one job object per line) or CSV (one job per row; the
+header maps columns to fields, display_info.name for nested fields, see
+docs/operators.md) in constant memory. Every bad line is reported with its
+number; the good lines are published unless --strict. Campaign jobs get
+priority 5, fairness_key = the campaign id and meta.campaign = the campaign id
+unless the line or a flag says otherwise. Follow a campaign with
+'couponq watch CAMPAIGN'.
+
+exit codes: 0 all good; 1 a job failed, a result is missing (--wait) or NATS
+failed; 2 bad arguments, config or file; 3 some lines were bad.
+
+flags:
+`
+
 // RunEnqueue is the enqueue command. It publishes one job from flags, one
-// job object from stdin, or the jobs of a JSONL file; with --wait it waits
-// for their results, prints them (one JSON line each) and exits 1 if any
-// failed. It returns the process exit code.
+// job object from stdin, or the jobs of a JSONL or CSV file as a campaign;
+// with --wait it waits for their results, prints them (one JSON line each)
+// and names the ones missing at the timeout. It returns the exit code (see
+// enqueueUsage).
 func RunEnqueue(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("enqueue", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	configPath := fs.String("config", "", "YAML config file (default: ./config.yaml when present); nats.url empty means the local embedded worker at nats.listen")
-	typ := fs.String("type", "", "job type (busifavor.use, busifavor.stock.get, product_coupon.use, product_coupon.update); default for lines without \"type\"")
-	id := fs.String("id", "", "job id (default: the request number; required for busifavor.stock.get)")
-	mchid := fs.String("mchid", "", "merchant account (optional when the worker has one)")
-	request := fs.String("request", "", "the API request as JSON, path parameters included")
-	meta := fs.String("meta", "", "opaque JSON echoed into the result")
-	file := fs.String("file", "", "JSONL file of jobs, one {\"type\":...,\"request\":{...}} per line; - for stdin")
-	wait := fs.Bool("wait", false, "wait for the results, print them, exit 1 if any failed")
-	timeout := fs.Duration("timeout", 2*time.Minute, "with --wait: how long to wait for all results")
-	eventTime := fs.String("event-time", "", "RFC3339 time of the business event, used as use_time when a job has none (default: now)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	o, code, ok := parseEnqueueFlags(args, stderr)
+	if !ok {
+		return code
 	}
-	cfg, err := loadConfig(*configPath)
+	cfg, err := loadProducerConfig(o.configPath)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
-		return 2
+		return exitUsage
 	}
-	var opts []jobs.PublishOption
+	if o.file != "" {
+		return runEnqueueFile(ctx, cfg, o, stdin, stdout, stderr)
+	}
+	return runEnqueueSingle(ctx, cfg, o, stdin, stdout, stderr)
+}
+
+// fairnessKeyPattern is the contract's alphabet of fairness keys.
+var fairnessKeyPattern = regexp.MustCompile(`^[0-9A-Za-z_.:-]{1,64}$`)
+
+func parseEnqueueFlags(args []string, stderr io.Writer) (*enqueueOptions, int, bool) {
+	o := &enqueueOptions{}
+	fs := flag.NewFlagSet("enqueue", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), enqueueUsage)
+		fs.PrintDefaults()
+	}
+	fs.StringVar(&o.configPath, "config", "", "YAML config file (default: ./config.yaml when present); only nats.*, streams.* and limits.* are used; nats.url empty means the local embedded worker at nats.listen")
+	fs.StringVar(&o.typ, "type", "", "job type (busifavor.use, busifavor.stock.get, product_coupon.use, product_coupon.update); default for lines and rows without a type")
+	fs.StringVar(&o.id, "id", "", "job id (default: the request number; required for busifavor.stock.get)")
+	fs.StringVar(&o.mchid, "mchid", "", "merchant account (optional when the worker has one)")
+	fs.StringVar(&o.request, "request", "", "the API request as JSON, path parameters included")
+	fs.StringVar(&o.meta, "meta", "", "opaque JSON echoed into the result")
+	fs.StringVar(&o.file, "file", "", "JSONL or CSV file of jobs (- for stdin); a campaign")
+	fs.StringVar(&o.format, "format", "", "file format: jsonl or csv (default: by extension, .csv is CSV)")
+	fs.StringVar(&o.campaign, "campaign", "", "campaign id, 1-64 of [0-9A-Za-z_.-] (default: from the file's name and content, the same on a re-run)")
+	fs.IntVar(&o.priority, "priority", 0, "priority 1 (most urgent) to 5 (bulk) of jobs that set none (default: 5 for --file, else 3)")
+	fs.StringVar(&o.fairnessKey, "fairness-key", "", "fairness key of jobs that set none (default for --file: the campaign id)")
+	fs.BoolVar(&o.dryRun, "dry-run", false, "validate every line and print the estimate; publish nothing")
+	fs.BoolVar(&o.strict, "strict", false, "publish nothing when any line is bad (reads the file twice)")
+	fs.BoolVar(&o.wait, "wait", false, "wait for the results, print them as JSON lines, exit 1 if any failed (keeps every id in memory: for big campaigns use 'couponq watch')")
+	fs.DurationVar(&o.timeout, "timeout", 2*time.Minute, "with --wait: how long to wait for all results")
+	eventTime := fs.String("event-time", "", "RFC3339 time of the business event, used as use_time when a job has none (default: now)")
+	fs.IntVar(&o.window, "window", 512, "most publishes awaiting JetStream's acknowledgement at once")
+	fs.BoolVar(&o.noProgress, "no-progress", false, "no progress bar (it is shown only when stderr is a terminal)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, exitOK, false
+		}
+		return nil, exitUsage, false
+	}
+	bad := func(format string, a ...any) (*enqueueOptions, int, bool) {
+		fmt.Fprintf(stderr, "enqueue: "+format+"\n", a...)
+		fs.Usage()
+		return nil, exitUsage, false
+	}
+	if fs.NArg() > 0 {
+		return bad("unexpected argument %q", fs.Arg(0))
+	}
 	if *eventTime != "" {
 		t, err := time.Parse(time.RFC3339, *eventTime)
 		if err != nil {
-			fmt.Fprintln(stderr, "--event-time:", err)
-			return 2
+			return bad("--event-time: %v", err)
 		}
-		opts = append(opts, jobs.EventTime(t))
+		o.eventTime = t
 	}
-	list, err := readJobs(stdin, *file, *typ, *id, *mchid, *request, *meta)
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return 2
+	if o.priority != 0 && (o.priority < 1 || o.priority > 5) {
+		return bad("--priority must be 1 to 5, got %d", o.priority)
 	}
-	nc, err := node.ConnectNATS(cfg.NATS, cfg.NATS.ClientURL(), "couponq-enqueue", zap.NewNop())
-	if err != nil {
-		fmt.Fprintf(stderr, "%v (is a worker running? with nats.url empty, enqueue talks to the worker's embedded server at %s)\n", err, cfg.NATS.Listen)
-		return 1
+	if o.fairnessKey != "" && !fairnessKeyPattern.MatchString(o.fairnessKey) {
+		return bad("--fairness-key must be 1-64 characters of [0-9A-Za-z_.:-], got %q", o.fairnessKey)
 	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return 1
+	if o.campaign != "" && !jobs.ValidCampaignID(o.campaign) {
+		return bad("--campaign must be 1-64 characters of [0-9A-Za-z_.-], not starting or ending with '.', got %q", o.campaign)
 	}
-	start := time.Now()
-	want, anyDuplicate, bad := publishAll(ctx, js, list, opts, stdout, stderr)
-	if bad > 0 && len(want) == 0 {
-		return 2
+	if o.file == "" && (o.campaign != "" || o.strict || o.format != "") {
+		return bad("--campaign, --strict and --format need --file")
 	}
-	if !*wait {
-		if bad > 0 {
-			return 2
+	if o.file != "" && o.request != "" {
+		return bad("give --file or --request, not both")
+	}
+	if o.window < 1 {
+		return bad("--window must be at least 1")
+	}
+	if o.typ != "" {
+		if _, err := jobs.ParseType(o.typ); err != nil {
+			return bad("--type: %v", err)
 		}
-		return 0
 	}
-	since := start.Add(-time.Second)
-	if anyDuplicate {
-		since = time.Time{} // a duplicate's result may be older than this run
-	}
-	wctx, cancel := context.WithTimeout(ctx, *timeout)
-	defer cancel()
-	enc := json.NewEncoder(stdout)
-	failed := 0
-	_, err = jobs.AwaitResults(wctx, js, want, since, func(r *jobs.Result) {
-		if !r.Succeeded() {
-			failed++
-		}
-		_ = enc.Encode(r)
-	})
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return 1
-	}
-	if failed > 0 || bad > 0 {
-		fmt.Fprintf(stderr, "%d of %d jobs failed\n", failed+bad, len(want)+bad)
-		return 1
-	}
-	return 0
+	return o, exitOK, true
 }
 
-// readJobs gathers the jobs to publish from a file, flags or stdin.
-func readJobs(stdin io.Reader, file, typ, id, mchid, request, meta string) ([]jobs.TypedJob, error) {
-	switch {
-	case file != "":
-		r := stdin
-		if file != "-" {
-			f, err := os.Open(file)
-			if err != nil {
-				return nil, fmt.Errorf("--file: %w", err)
-			}
-			defer func() { _ = f.Close() }()
-			r = f
-		}
-		return jobs.ReadJSONL(r, jobs.Type(typ))
-	case request != "":
-		if typ == "" {
-			return nil, errors.New("--type is required with --request")
-		}
-		j := jobs.TypedJob{Type: jobs.Type(typ), Job: jobs.Job{ID: id, MchID: mchid, Request: json.RawMessage(request)}}
-		if meta != "" {
-			j.Meta = json.RawMessage(meta)
-		}
-		if _, err := jobs.ParseType(typ); err != nil {
-			return nil, err
-		}
-		return []jobs.TypedJob{j}, nil
-	default:
-		data, err := io.ReadAll(stdin)
-		if err != nil {
-			return nil, fmt.Errorf("read stdin: %w", err)
-		}
-		if strings.TrimSpace(string(data)) == "" {
-			return nil, errors.New("nothing to enqueue: give --request with --type, --file, or a job object on stdin")
-		}
-		j, err := jobs.ParseTypedJob([]byte(strings.TrimSpace(string(data))), jobs.Type(typ))
-		if err != nil {
-			return nil, err
-		}
-		if id != "" {
-			j.ID = id
-		}
-		if mchid != "" {
-			j.MchID = mchid
-		}
-		return []jobs.TypedJob{j}, nil
+// checkScheduling checks a job's priority and fairness key against the
+// contract (the worker checks them too).
+func checkScheduling(j jobs.Job) error {
+	if j.Priority != 0 && (j.Priority < 1 || j.Priority > 5) {
+		return fmt.Errorf("priority: must be 1 to 5, got %d", j.Priority)
 	}
-}
-
-// publishAll publishes list in one asynchronous batch, reporting each job.
-func publishAll(ctx context.Context, js jetstream.JetStream, list []jobs.TypedJob, opts []jobs.PublishOption, stdout, stderr io.Writer) (want []string, anyDuplicate bool, bad int) {
-	p := jobs.NewProducer(js, jobs.ProducerConfig{})
-	seen := map[string]bool{}
-	batch := p.NewBatch(jobs.BatchConfig{OnDone: func(prep *jobs.Prepared, pub *jobs.Published, err error) {
-		switch {
-		case err != nil:
-			bad++
-			fmt.Fprintf(stderr, "not enqueued %s: %v\n", prep.MsgID, err)
-		case pub.Duplicate:
-			anyDuplicate = true
-			fmt.Fprintf(stderr, "duplicate %s (already enqueued; one result)\n", pub.MsgID)
-		default:
-			fmt.Fprintf(stderr, "enqueued %s seq=%d\n", pub.MsgID, pub.Sequence)
-		}
-		if err == nil && !seen[pub.MsgID] {
-			seen[pub.MsgID] = true
-			want = append(want, pub.MsgID)
-		}
-	}})
-	for i, j := range list {
-		if err := batch.Add(ctx, j.Type, j.Job, opts...); err != nil {
-			bad++
-			fmt.Fprintf(stderr, "job %d (%s) refused: %v\n", i+1, j.Type, err)
-		}
+	if j.FairnessKey != "" && !fairnessKeyPattern.MatchString(j.FairnessKey) {
+		return fmt.Errorf("fairness_key: must be 1-64 characters of [0-9A-Za-z_.:-], got %q", j.FairnessKey)
 	}
-	if _, err := batch.Wait(ctx); err != nil {
-		fmt.Fprintln(stderr, err)
-	}
-	_ = stdout
-	return want, anyDuplicate, bad
+	return nil
 }

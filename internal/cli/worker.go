@@ -28,6 +28,12 @@ func RunWorker(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		}
 		return 2
 	}
+	if fs.NArg() > 0 {
+		// `worker dlq --help` must not start a worker: flags stop at "dlq".
+		fmt.Fprintf(stderr, "worker: unexpected argument %q (operator commands are in couponq: go run ./cmd/couponq --help)\n", fs.Arg(0))
+		fs.Usage()
+		return 2
+	}
 	cfg, err := loadConfig(*configPath)
 	if err != nil {
 		fmt.Fprintln(stderr, err)

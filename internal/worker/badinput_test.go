@@ -8,7 +8,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/couponq/couponq/internal/worker"
 	"github.com/couponq/couponq/jobs"
 )
 
@@ -67,8 +66,8 @@ func TestBadInputBecomesInvalidJobAndDeadLetter(t *testing.T) {
 			for _, m := range dl {
 				if string(m.Data()) == c.data {
 					found = true
-					assert.Equal(t, jobs.CodeInvalidJob, m.Headers().Get(worker.HeaderErrorCode))
-					assert.Equal(t, c.subject, m.Headers().Get(worker.HeaderJobSubject))
+					assert.Equal(t, jobs.CodeInvalidJob, m.Headers().Get(jobs.HeaderErrorCode))
+					assert.Equal(t, c.subject, m.Headers().Get(jobs.HeaderJobSubject))
 				}
 			}
 			assert.True(t, found, "dead letter keeps the original bytes")

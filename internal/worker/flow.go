@@ -68,9 +68,9 @@ func (f *flowRunner) run() {
 	defer f.d.wg.Done()
 	ctx := f.d.ctx
 	for {
-		if ctx.Err() != nil || !f.hasWork() {
+		if ctx.Err() != nil || !f.hasWork() || f.d.w.pauses.is(f.flow.Type) {
 			f.mu.Lock()
-			if ctx.Err() == nil && f.hasWorkLocked() {
+			if ctx.Err() == nil && f.hasWorkLocked() && !f.d.w.pauses.is(f.flow.Type) {
 				f.mu.Unlock()
 				continue // work arrived as we were leaving
 			}

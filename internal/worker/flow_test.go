@@ -166,3 +166,26 @@ func (b *bundle) stored(stream, filter string) (n uint64) {
 	}
 	return n
 }
+
+func TestPausedTypeSendsNothingUntilResumed(t *testing.T) {
+	b := setup(t)
+	r := b.start(testConfig("pause"), nil)
+	kv, err := b.nats.JS.KeyValue(b.ctx, jobs.ControlBucket)
+	require.NoError(t, err)
+	_, err = kv.Put(b.ctx, jobs.PauseKey(jobs.TypeBusifavorStockGet), []byte(`{"by":"test"}`))
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return r.w.Paused(jobs.TypeBusifavorStockGet) }, 10*time.Second, 5*time.Millisecond)
+	// Other types go on; a paused type's job is sorted into its flow and stays.
+	other := b.publish(jobs.TypeProductCouponUpdate, productCouponUpdate("PAUSE-OTHER-1", "其他类型"))
+	b.await(other.MsgID)
+	pub := b.publish(jobs.TypeBusifavorStockGet, stockGet("paused-1"))
+	require.Eventually(t, func() bool { return b.stored(worker.FlowsStream, worker.FlowSubjectPrefix+"busifavor.stock.get.>") == 1 },
+		10*time.Second, 10*time.Millisecond)
+	resumedAt := time.Now()
+	require.NoError(t, kv.Delete(b.ctx, jobs.PauseKey(jobs.TypeBusifavorStockGet)))
+	res := b.await(pub.MsgID)[pub.MsgID]
+	require.NotNil(t, res)
+	assert.Equal(t, jobs.StatusSucceeded, res.Status)
+	assert.True(t, res.FinishedAt.After(resumedAt), "sent only after the resume")
+	r.stop(t)
+}

@@ -83,10 +83,10 @@ func (in *intake) route(ctx context.Context, batch jetstream.MessageBatch) {
 		}
 		r := routed{msg: msg, d: d, subject: g.subject()}
 		fm := &nats.Msg{Subject: r.subject, Data: d.data, Header: nats.Header{}}
-		fm.Header.Set(HeaderJobSubject, d.subject)
-		fm.Header.Set(HeaderJobSequence, strconv.FormatUint(d.seq, 10))
+		fm.Header.Set(jobs.HeaderJobSubject, d.subject)
+		fm.Header.Set(jobs.HeaderJobSequence, strconv.FormatUint(d.seq, 10))
 		fm.Header.Set(headerEnqueuedAt, d.enqueuedAt.UTC().Format(time.RFC3339Nano))
-		ack, err := in.w.js.PublishMsgAsync(fm, jetstream.WithMsgID(jobs.MsgID(d.typ, d.id)), jetstream.WithExpectStream(FlowsStream))
+		ack, err := in.w.js.PublishMsgAsync(fm, jetstream.WithMsgID(d.resultMsgID()), jetstream.WithExpectStream(FlowsStream))
 		if err != nil {
 			in.log.Warn("intake: publishing to flow failed; job handed back", append(d.logFields(), zap.Error(err))...)
 			_ = msg.NakWithDelay(time.Second)
@@ -147,9 +147,10 @@ func (w *Worker) decode(d *delivery) (*jobs.Decoded, *outcome) {
 		return nil, &o
 	}
 	d.id, d.meta = job.ID, job.Meta
-	if d.msgID != "" && d.msgID != jobs.MsgID(d.typ, job.ID) {
+	if d.msgID != "" && d.msgID != d.resultMsgID() {
 		o := w.fail(d, nil, jobs.CodeInvalidJob, fmt.Sprintf(
-			"header Nats-Msg-Id %q does not match the job id (want %q)", d.msgID, jobs.MsgID(d.typ, job.ID)), false)
+			"header Nats-Msg-Id %q does not match the job id (want %q, or %q/replay-N for a replay of dead letter N)",
+			d.msgID, jobs.MsgID(d.typ, job.ID), jobs.MsgID(d.typ, job.ID)), false)
 		return nil, &o
 	}
 	if job.MchID != "" {

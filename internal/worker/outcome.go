@@ -47,6 +47,19 @@ type delivery struct {
 	meta       json.RawMessage
 	data       []byte
 	msgID      string
+	// replay is N for a replay of dead letter N (message id
+	// <type>/<id>/replay-N), 0 for a first run.
+	replay uint64
+}
+
+// resultMsgID is the message id of the job's copy in its flow, of its
+// result and of its dead letter: <type>/<id>, or <type>/<id>/replay-N for a
+// replay, so a replay's result is not dropped as a duplicate of the first.
+func (d *delivery) resultMsgID() string {
+	if d.replay > 0 {
+		return jobs.ReplayMsgID(d.typ, d.id, d.replay)
+	}
+	return jobs.MsgID(d.typ, d.id)
 }
 
 // logFields are the fields every log line about d carries (job id, type,

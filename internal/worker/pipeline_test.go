@@ -9,7 +9,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/couponq/couponq/internal/worker"
 	"github.com/couponq/couponq/jobs"
 	"github.com/couponq/couponq/wechat/sandbox"
 )
@@ -118,10 +117,11 @@ func TestPermanentErrorGivesFailedResultAndDeadLetter(t *testing.T) {
 	dl := b.streamMsgs(jobs.DLQStream, jobs.DLQSubject(jobs.TypeBusifavorUse))
 	require.Len(t, dl, 1)
 	h := dl[0].Headers()
-	assert.Equal(t, "RESOURCE_ALREADY_EXISTS", h.Get(worker.HeaderErrorCode))
+	assert.Equal(t, "RESOURCE_ALREADY_EXISTS", h.Get(jobs.HeaderErrorCode))
+	assert.Equal(t, jobs.ClassRejected, h.Get(jobs.HeaderFailureClass))
 	assert.Equal(t, again, h.Get("Nats-Msg-Id"))
-	assert.Equal(t, "1", h.Get(worker.HeaderAttempts))
-	assert.NotEmpty(t, h.Get(worker.HeaderRequestID))
+	assert.Equal(t, "1", h.Get(jobs.HeaderAttempts))
+	assert.NotEmpty(t, h.Get(jobs.HeaderRequestID))
 	d, err := jobs.Decode(jobs.TypeBusifavorUse, dl[0].Data())
 	require.NoError(t, err, "the dead letter holds the original job")
 	assert.Equal(t, "BFUSE-4B", d.ID)

@@ -54,17 +54,19 @@ func (w *Worker) describe(t jobs.Type, msg jetstream.Msg) *delivery {
 	}
 	// A job from the flows stream carries where it came from.
 	h := msg.Headers()
-	if s := h.Get(HeaderJobSubject); s != "" {
+	if s := h.Get(jobs.HeaderJobSubject); s != "" {
 		d.subject = s
 	}
-	if n, err := strconv.ParseUint(h.Get(HeaderJobSequence), 10, 64); err == nil {
+	if n, err := strconv.ParseUint(h.Get(jobs.HeaderJobSequence), 10, 64); err == nil {
 		d.seq = n
 	}
 	if at, err := time.Parse(time.RFC3339Nano, h.Get(headerEnqueuedAt)); err == nil {
 		d.enqueuedAt = at
 	}
 	d.msgID = msg.Headers().Get(jetstream.MsgIDHeader)
-	if id := jobs.IDFromMsgID(d.msgID); id != "" {
+	if _, id, replay, ok := jobs.ParseMsgID(d.msgID); ok {
+		d.id, d.replay = id, replay
+	} else if id := jobs.IDFromMsgID(d.msgID); id != "" {
 		d.id = id
 	} else {
 		d.id = fmt.Sprintf("seq-%d", d.seq)
@@ -190,6 +192,7 @@ func (w *Worker) newResult(d *delivery, s jobs.Status, resp *wechat.Response) *j
 		MchID:      d.mchid,
 		Status:     s,
 		Attempts:   d.attempt,
+		Replay:     d.replay,
 		Meta:       d.meta,
 		EnqueuedAt: d.enqueuedAt.UTC(),
 		FinishedAt: w.now().UTC(),

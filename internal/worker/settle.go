@@ -15,18 +15,6 @@ import (
 	"github.com/couponq/couponq/jobs"
 )
 
-// Dead-letter headers: why a job failed, next to its original bytes.
-const (
-	HeaderErrorCode    = "Couponq-Error-Code"
-	HeaderErrorMessage = "Couponq-Error-Message"
-	HeaderJobSubject   = "Couponq-Job-Subject"
-	HeaderJobSequence  = "Couponq-Job-Sequence"
-	HeaderAttempts     = "Couponq-Attempts"
-	HeaderWorker       = "Couponq-Worker"
-	HeaderRequestID    = "Couponq-Request-Id"
-	HeaderFailedAt     = "Couponq-Failed-At"
-)
-
 // settleTimeout bounds publishing a result and acknowledging, even after the
 // shutdown deadline: a finished call's result must not be dropped.
 const settleTimeout = 15 * time.Second
@@ -62,7 +50,7 @@ func (w *Worker) settle(ctx context.Context, msg jetstream.Msg, d *delivery, o o
 			return
 		}
 	}
-	if err := w.publishResult(sctx, r); err != nil {
+	if err := w.publishResult(sctx, d, r); err != nil {
 		log.Error("storing result failed; job will be processed again", zap.Error(err))
 		_ = msg.NakWithDelay(time.Second)
 		return
@@ -88,29 +76,30 @@ func (w *Worker) settle(ctx context.Context, msg jetstream.Msg, d *delivery, o o
 	log.Info("job succeeded", fields...)
 }
 
-func (w *Worker) publishResult(ctx context.Context, r *jobs.Result) error {
+func (w *Worker) publishResult(ctx context.Context, d *delivery, r *jobs.Result) error {
 	data, err := json.Marshal(r)
 	if err != nil {
 		return fmt.Errorf("encode result: %w", err)
 	}
 	msg := &nats.Msg{Subject: jobs.ResultSubject(r.Type, r.Status), Data: data, Header: nats.Header{}}
-	return w.publish(ctx, msg, jobs.MsgID(r.Type, r.ID), jobs.ResultsStream)
+	return w.publish(ctx, msg, d.resultMsgID(), jobs.ResultsStream)
 }
 
 func (w *Worker) publishDeadLetter(ctx context.Context, d *delivery, r *jobs.Result) error {
 	h := nats.Header{}
-	h.Set(HeaderErrorCode, r.Error.Code)
-	h.Set(HeaderErrorMessage, headerSafe(r.Error.Message))
-	h.Set(HeaderJobSubject, d.subject)
-	h.Set(HeaderJobSequence, strconv.FormatUint(d.seq, 10))
-	h.Set(HeaderAttempts, strconv.Itoa(d.attempt))
-	h.Set(HeaderWorker, w.cfg.ID)
-	h.Set(HeaderFailedAt, r.FinishedAt.Format(time.RFC3339Nano))
+	h.Set(jobs.HeaderErrorCode, r.Error.Code)
+	h.Set(jobs.HeaderFailureClass, jobs.FailureClass(r.Error.Code))
+	h.Set(jobs.HeaderErrorMessage, headerSafe(r.Error.Message))
+	h.Set(jobs.HeaderJobSubject, d.subject)
+	h.Set(jobs.HeaderJobSequence, strconv.FormatUint(d.seq, 10))
+	h.Set(jobs.HeaderAttempts, strconv.Itoa(d.attempt))
+	h.Set(jobs.HeaderWorker, w.cfg.ID)
+	h.Set(jobs.HeaderFailedAt, r.FinishedAt.Format(time.RFC3339Nano))
 	if r.RequestID != "" {
-		h.Set(HeaderRequestID, r.RequestID)
+		h.Set(jobs.HeaderRequestID, r.RequestID)
 	}
 	msg := &nats.Msg{Subject: jobs.DLQSubjectPrefix + dlqType(d), Data: d.data, Header: h}
-	return w.publish(ctx, msg, jobs.MsgID(d.typ, d.id), jobs.DLQStream)
+	return w.publish(ctx, msg, d.resultMsgID(), jobs.DLQStream)
 }
 
 // dlqType is the type token of the dead-letter subject: the job's type, as

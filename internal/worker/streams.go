@@ -120,6 +120,11 @@ func EnsureStreams(ctx context.Context, js jetstream.JetStream, c StreamsConfig)
 			return fmt.Errorf("create or update stream %s: %w", sc.Name, err)
 		}
 	}
+	if _, err := js.KeyValue(ctx, jobs.ControlBucket); err != nil {
+		if _, err := js.CreateOrUpdateKeyValue(ctx, jobs.ControlBucketConfig(c.Replicas)); err != nil {
+			return fmt.Errorf("create control bucket %s: %w", jobs.ControlBucket, err)
+		}
+	}
 	return nil
 }
 

@@ -138,6 +138,7 @@ type Worker struct {
 	started bool
 	running atomic.Bool // consumers ready and pulling; false once stopping
 	health  health      // whether JetStream answers the intake pulls
+	pauses  pauses      // job types paused by an operator
 }
 
 // New builds a worker. js must reach a JetStream where EnsureStreams has run;
@@ -204,10 +205,14 @@ func (w *Worker) Run(ctx context.Context) error {
 			in.run(ctx)
 		}()
 	}
-	wg.Add(2)
+	wg.Add(3)
 	go func() {
 		defer wg.Done()
 		w.disp.scanLoop()
+	}()
+	go func() {
+		defer wg.Done()
+		w.pauses.watch(ctx, w.js, w.log, w.disp.scan)
 	}()
 	go func() {
 		defer wg.Done()
