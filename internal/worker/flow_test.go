@@ -179,7 +179,9 @@ func TestPausedTypeSendsNothingUntilResumed(t *testing.T) {
 	other := b.publish(jobs.TypeProductCouponUpdate, productCouponUpdate("PAUSE-OTHER-1", "其他类型"))
 	b.await(other.MsgID)
 	pub := b.publish(jobs.TypeBusifavorStockGet, stockGet("paused-1"))
-	require.Eventually(t, func() bool { return b.stored(worker.FlowsStream, worker.FlowSubjectPrefix+"busifavor.stock.get.>") == 1 },
+	require.Eventually(t, func() bool {
+		return b.stored(worker.FlowsStream, worker.FlowSubjectPrefix+"busifavor.stock.get.>") == 1
+	},
 		10*time.Second, 10*time.Millisecond)
 	resumedAt := time.Now()
 	require.NoError(t, kv.Delete(b.ctx, jobs.PauseKey(jobs.TypeBusifavorStockGet)))
