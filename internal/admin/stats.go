@@ -10,16 +10,16 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/couponq/couponq/internal/worker"
 	"github.com/couponq/couponq/jobs"
 	"github.com/couponq/couponq/ratelimit"
 )
 
 // FlowsStream and FlowSubjectPrefix: the worker's internal per-flow stream
-// (couponq.flow.<type>.<mchid>.<priority>.<fairness-key token>), when the
-// worker routes jobs by flow.
+// (couponq.flow.<type>.<mchid>.<priority>.<fairness-key token>).
 const (
-	FlowsStream       = "COUPONQ_FLOWS"
-	FlowSubjectPrefix = "couponq.flow."
+	FlowsStream       = worker.FlowsStream
+	FlowSubjectPrefix = worker.FlowSubjectPrefix
 )
 
 // Stats is a snapshot of the queues.

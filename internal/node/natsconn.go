@@ -60,6 +60,12 @@ func startEmbedded(cfg config.NATS) (*embedded.Server, error) {
 	}
 	if port == 0 {
 		port = -1
+	} else if ln, err := net.Listen("tcp", cfg.Listen); err != nil {
+		return nil, fmt.Errorf("nats.listen %s is already in use (another couponq worker in dev mode, or a nats-server?): "+
+			"to run a second worker next to it, point it at that server with nats.url: nats://%s "+
+			"(env COUPONQ_NATS_URL); it then shares the first worker's sandbox: %w", cfg.Listen, cfg.Listen, err)
+	} else {
+		_ = ln.Close()
 	}
 	return embedded.Start(embedded.Options{StoreDir: cfg.StoreDir, Host: host, Port: port, NoSync: cfg.NoSync})
 }

@@ -92,7 +92,7 @@ func Start(ctx context.Context, cfg *config.Config, log *zap.Logger) (_ *Node, e
 	if err = worker.EnsureStreams(ctx, rt.JS, streamsConfig(cfg)); err != nil {
 		return nil, err
 	}
-	merchants, baseURL, backupURL, err := rt.setupWeChat(cfg, log)
+	merchants, baseURL, backupURL, err := rt.setupWeChat(ctx, cfg, log)
 	if err != nil {
 		return nil, err
 	}
@@ -135,7 +135,7 @@ func Start(ctx context.Context, cfg *config.Config, log *zap.Logger) (_ *Node, e
 }
 
 // setupWeChat starts the sandbox (when configured) or loads production keys.
-func (rt *Node) setupWeChat(cfg *config.Config, log *zap.Logger) ([]wechat.Merchant, string, string, error) {
+func (rt *Node) setupWeChat(ctx context.Context, cfg *config.Config, log *zap.Logger) ([]wechat.Merchant, string, string, error) {
 	if !cfg.WeChat.Sandbox {
 		var ms []wechat.Merchant
 		for _, m := range cfg.Merchants {
@@ -173,6 +173,11 @@ func (rt *Node) setupWeChat(cfg *config.Config, log *zap.Logger) ([]wechat.Merch
 			zap.String("backup_url", cfg.WeChat.BackupURL), zap.String("keys_dir", cfg.WeChat.SandboxKeysDir))
 		return ms, cfg.WeChat.BaseURL, cfg.WeChat.BackupURL, nil
 	}
+	if shared, ok := rt.sharedSandbox(ctx, cfg.WeChat.SandboxKeysDir); ok {
+		log.Info("mode: WeChat Pay SANDBOX of another worker on this NATS (one sandbox, so a coupon is used once)",
+			zap.String("base_url", shared.Primary), zap.String("backup_url", shared.Backup), zap.String("runs_in", shared.Worker))
+		return ms, shared.Primary, shared.Backup, nil
+	}
 	sb, err := sandbox.New(sandbox.Config{Merchants: keys, Limits: sandboxLimits(cfg)})
 	if err != nil {
 		return nil, "", "", fmt.Errorf("sandbox: %w", err)
@@ -189,6 +194,7 @@ func (rt *Node) setupWeChat(cfg *config.Config, log *zap.Logger) ([]wechat.Merch
 	if err != nil {
 		return nil, "", "", err
 	}
+	rt.advertiseSandbox(ctx, devSandbox{Primary: primary, Backup: backup, KeysDir: cfg.WeChat.SandboxKeysDir, Worker: cfg.Worker.ID})
 	log.Info("mode: WeChat Pay SANDBOX on loopback (no real coupons, no credentials needed)",
 		zap.String("base_url", primary), zap.String("backup_url", backup), zap.String("keys_dir", cfg.WeChat.SandboxKeysDir))
 	return ms, primary, backup, nil
