@@ -41,6 +41,14 @@ func (h HTTP) ListenAddr() string {
 	return *h.Listen
 }
 
+// NATSTLS is TLS to NATS: a CA to verify the servers and, for mutual TLS,
+// a client certificate and key. Env: COUPONQ_NATS_TLS_CA, _CERT, _KEY.
+type NATSTLS struct {
+	CAFile   string `yaml:"ca_file"`
+	CertFile string `yaml:"cert_file"`
+	KeyFile  string `yaml:"key_file"`
+}
+
 // Worker holds settings of one worker process.
 type Worker struct {
 	// ID names this worker in results and logs. Default: hostname-pid.
@@ -63,6 +71,12 @@ type NATS struct {
 	Password string `yaml:"password"`
 	// Token for token auth. Env: COUPONQ_NATS_TOKEN.
 	Token string `yaml:"token"`
+	// NKeyFile is a file holding an nkey seed (SU...) for nkey auth. Env:
+	// COUPONQ_NATS_NKEY_FILE.
+	NKeyFile string `yaml:"nkey_file"`
+	// TLS configures TLS to the NATS servers (tls:// URLs, or servers that
+	// require it).
+	TLS NATSTLS `yaml:"tls"`
 	// Listen is the embedded server's address; enqueue and other tools on
 	// this machine connect to it when nats.url is empty. Default 127.0.0.1:4222.
 	Listen string `yaml:"listen"`

@@ -10,6 +10,10 @@ const (
 	EnvNATSUser        = "COUPONQ_NATS_USER"
 	EnvNATSPassword    = "COUPONQ_NATS_PASSWORD"
 	EnvNATSToken       = "COUPONQ_NATS_TOKEN"
+	EnvNATSNKeyFile    = "COUPONQ_NATS_NKEY_FILE"
+	EnvNATSTLSCA       = "COUPONQ_NATS_TLS_CA"
+	EnvNATSTLSCert     = "COUPONQ_NATS_TLS_CERT"
+	EnvNATSTLSKey      = "COUPONQ_NATS_TLS_KEY"
 	EnvWeChatSandbox   = "COUPONQ_WECHAT_SANDBOX"
 	EnvWeChatBaseURL   = "COUPONQ_WECHAT_BASE_URL"
 	EnvWeChatBackupURL = "COUPONQ_WECHAT_BACKUP_URL"
@@ -29,6 +33,10 @@ func (c *Config) applyEnv(lookup func(string) (string, bool)) {
 	set(&c.NATS.User, EnvNATSUser)
 	set(&c.NATS.Password, EnvNATSPassword)
 	set(&c.NATS.Token, EnvNATSToken)
+	set(&c.NATS.NKeyFile, EnvNATSNKeyFile)
+	set(&c.NATS.TLS.CAFile, EnvNATSTLSCA)
+	set(&c.NATS.TLS.CertFile, EnvNATSTLSCert)
+	set(&c.NATS.TLS.KeyFile, EnvNATSTLSKey)
 	set(&c.WeChat.BaseURL, EnvWeChatBaseURL)
 	set(&c.WeChat.BackupURL, EnvWeChatBackupURL)
 	if v, ok := lookup(EnvWeChatSandbox); ok {

@@ -61,8 +61,16 @@ func (c *Config) validateNATS(p *problems) {
 			p.add("nats.url", "scheme must be nats, tls, ws or wss, got %q", parsed.Scheme)
 		}
 	}
-	if c.NATS.CredsFile != "" {
-		readable(p, "nats.creds_file", c.NATS.CredsFile)
+	for key, f := range map[string]string{
+		"nats.creds_file": c.NATS.CredsFile, "nats.nkey_file": c.NATS.NKeyFile, "nats.tls.ca_file": c.NATS.TLS.CAFile,
+		"nats.tls.cert_file": c.NATS.TLS.CertFile, "nats.tls.key_file": c.NATS.TLS.KeyFile,
+	} {
+		if f != "" {
+			readable(p, key, f)
+		}
+	}
+	if (c.NATS.TLS.CertFile == "") != (c.NATS.TLS.KeyFile == "") {
+		p.add("nats.tls", "cert_file and key_file go together (mutual TLS)")
 	}
 }
 

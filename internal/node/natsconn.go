@@ -40,6 +40,19 @@ func ConnectNATS(cfg config.NATS, url, name string, log *zap.Logger) (*nats.Conn
 	if cfg.Token != "" {
 		opts = append(opts, nats.Token(cfg.Token))
 	}
+	if cfg.NKeyFile != "" {
+		o, err := nats.NkeyOptionFromSeed(cfg.NKeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("nats.nkey_file: %w", err)
+		}
+		opts = append(opts, o)
+	}
+	if cfg.TLS.CAFile != "" {
+		opts = append(opts, nats.RootCAs(cfg.TLS.CAFile))
+	}
+	if cfg.TLS.CertFile != "" || cfg.TLS.KeyFile != "" {
+		opts = append(opts, nats.ClientCert(cfg.TLS.CertFile, cfg.TLS.KeyFile))
+	}
 	nc, err := nats.Connect(url, opts...)
 	if err != nil {
 		// nats errors do not echo credentials; the URL is redacted by config.

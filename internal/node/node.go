@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -146,6 +147,7 @@ func (rt *Node) setupWeChat(ctx context.Context, cfg *config.Config, log *zap.Lo
 			if err != nil {
 				return nil, "", "", fmt.Errorf("merchant %s: %w", m.MchID, err)
 			}
+			warnIfReadableByOthers(log, "merchants["+m.MchID+"].private_key_file", m.PrivateKeyFile)
 			ms = append(ms, wm)
 		}
 		log.Info("mode: WeChat Pay PRODUCTION", zap.String("base_url", cfg.WeChat.BaseURL),
@@ -285,4 +287,17 @@ func (b limiterBudget) Reserve(ctx context.Context, f worker.Flow) (worker.Slot,
 
 func (b limiterBudget) Throttled(ctx context.Context, f worker.Flow) {
 	b.l.Throttled(ctx, ratelimit.Key{MchID: f.MchID, Type: string(f.Type)})
+}
+
+// warnIfReadableByOthers logs a warning when a secret file can be read by
+// its group or by everyone (the path is logged, never the content).
+func warnIfReadableByOthers(log *zap.Logger, key, path string) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return
+	}
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+		log.Warn("secret file is readable by other users: chmod 600 it", zap.String("key", key),
+			zap.String("file", path), zap.String("mode", perm.String()))
+	}
 }
