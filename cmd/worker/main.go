@@ -9,18 +9,6 @@
 // it the bundled sample jobs on throw-away storage, prints the results and exits.
 package main
 
-import (
-	"context"
-	"os"
-	"os/signal"
-	"syscall"
+import "github.com/couponq/couponq/internal/cli"
 
-	"github.com/couponq/couponq/internal/cli"
-)
-
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := cli.RunWorker(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
-}
+func main() { cli.Main(cli.Worker) }

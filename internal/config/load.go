@@ -13,16 +13,23 @@ import (
 // Load reads the YAML file at path (unknown keys are errors, with their line),
 // applies environment overrides and defaults, and validates the result,
 // reporting every problem at once.
-func Load(path string) (*Config, error) {
+func Load(path string) (*Config, error) { return load(path, (*Config).Validate) }
+
+// Parse is Load for bytes already read; name is used in messages.
+func Parse(data []byte, name string) (*Config, error) { return parse(data, name, (*Config).Validate) }
+
+// load reads path and parses it with validate.
+func load(path string, validate func(*Config) error) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	return Parse(data, path)
+	return parse(data, path, validate)
 }
 
-// Parse is Load for bytes already read; name is used in messages.
-func Parse(data []byte, name string) (*Config, error) {
+// parse decodes data strictly, applies the environment and the defaults,
+// and checks the result with validate.
+func parse(data []byte, name string, validate func(*Config) error) (*Config, error) {
 	var c Config
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
@@ -31,7 +38,7 @@ func Parse(data []byte, name string) (*Config, error) {
 	}
 	c.applyEnv(os.LookupEnv)
 	c.applyDefaults()
-	if err := c.Validate(); err != nil {
+	if err := validate(&c); err != nil {
 		return nil, fmt.Errorf("config %s: %w", name, err)
 	}
 	return &c, nil

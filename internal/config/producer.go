@@ -1,13 +1,7 @@
 package config
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
-	"io"
-	"os"
-
-	"go.yaml.in/yaml/v3"
 )
 
 // LoadProducer reads the configuration file at path for a producer or an
@@ -16,29 +10,12 @@ import (
 // and the limits (for estimates). The merchants section may be absent, and
 // merchant key files are never opened: a producer needs no secret of a
 // merchant and must be able to run where none is mounted.
-func LoadProducer(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("config: %w", err)
-	}
-	return ParseProducer(data, path)
-}
+func LoadProducer(path string) (*Config, error) { return load(path, (*Config).ValidateProducer) }
 
 // ParseProducer is LoadProducer for bytes already read; name is used in
 // messages.
 func ParseProducer(data []byte, name string) (*Config, error) {
-	var c Config
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("config %s: %s", name, nameKeys(data, err.Error()))
-	}
-	c.applyEnv(os.LookupEnv)
-	c.applyDefaults()
-	if err := c.ValidateProducer(); err != nil {
-		return nil, fmt.Errorf("config %s: %w", name, err)
-	}
-	return &c, nil
+	return parse(data, name, (*Config).ValidateProducer)
 }
 
 // ValidateProducer checks what a producer uses (nats, streams, limits, log)
