@@ -27,10 +27,23 @@ const (
 	HeaderFailedAt     = "Couponq-Failed-At"
 )
 
-// settleTimeout bounds publishing a result and acknowledging, even after the
-// shutdown deadline: a finished call's result must not be dropped.
+// settleTimeout bounds publishing a result and acknowledging. While the
+// worker shuts down, the shutdown deadline bounds it too (settleContext): a
+// result not stored by then is produced again by the job's redelivery (the
+// API answers the repeat idempotently).
 const settleTimeout = 15 * time.Second
 
+// settleContext bounds one settle: settleTimeout, and the shutdown deadline
+// once the worker is stopping. It is not cancelled by ctx: a finished
+// call's result is stored even after in-flight calls were cancelled.
+func (w *Worker) settleContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), settleTimeout)
+	if dl, ok := w.stopDeadline(); ok {
+		dctx, dcancel := context.WithDeadline(sctx, dl)
+		return dctx, func() { dcancel(); cancel() }
+	}
+	return sctx, cancel
+}
 // settle carries out an outcome. A job is acknowledged only after its dead
 // letter (if any) and result are stored; if storing fails, the job is naked so it is
 // processed again (the API answers a repeat idempotently).
@@ -38,10 +51,32 @@ func (w *Worker) settle(ctx context.Context, msg jetstream.Msg, d *delivery, o o
 	log := w.log.With(d.logFields()...)
 	switch o.act {
 	case actHandBack:
-		if err := msg.Nak(); err != nil {
+		if o.free {
+			hctx, cancel := w.settleContext(ctx)
+			err := w.recordFree(hctx, d)
+			cancel()
+			if err != nil {
+				log.Warn("recording the hand-back failed; this delivery counts as an attempt", zap.Error(err))
+			}
+		}
+		var err error
+		if o.delay > 0 {
+			err = msg.NakWithDelay(o.delay)
+		} else {
+			err = msg.Nak()
+		}
+		if err != nil {
 			log.Warn("handing job back failed; it is redelivered after ack_wait", zap.Error(err))
 		}
-		log.Info("job handed back", zap.String("why", o.why))
+		log.Info("job handed back", zap.String("why", o.why), zap.Bool("attempt_counted", !o.free), zap.Duration("delay", o.delay))
+		return
+	case actAbandon:
+		if o.free {
+			hctx, cancel := w.settleContext(ctx)
+			_ = w.recordFree(hctx, d)
+			cancel()
+		}
+		log.Info("job left to its redelivery", zap.String("why", o.why))
 		return
 	case actRetry:
 		if err := msg.NakWithDelay(o.delay); err != nil {
@@ -50,7 +85,7 @@ func (w *Worker) settle(ctx context.Context, msg jetstream.Msg, d *delivery, o o
 		log.Info("job will be retried", zap.Duration("delay", o.delay), zap.String("error", o.why))
 		return
 	}
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), settleTimeout)
+	sctx, cancel := w.settleContext(ctx)
 	defer cancel()
 	r := o.result
 	// Dead letter first, then the result: whoever sees a failed result can
@@ -70,6 +105,8 @@ func (w *Worker) settle(ctx context.Context, msg jetstream.Msg, d *delivery, o o
 	if err := msg.DoubleAck(sctx); err != nil {
 		// The result is stored; a redelivery republishes it, deduplicated.
 		log.Warn("ack failed after result was stored; a redelivery will be deduplicated", zap.Error(err))
+	} else {
+		w.forgetFree(sctx, d)
 	}
 	fields := []zap.Field{
 		zap.String("status", string(r.Status)),
