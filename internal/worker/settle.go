@@ -44,6 +44,7 @@ func (w *Worker) settleContext(ctx context.Context) (context.Context, context.Ca
 	}
 	return sctx, cancel
 }
+
 // settle carries out an outcome. A job is acknowledged only after its dead
 // letter (if any) and result are stored; if storing fails, the job is naked so it is
 // processed again (the API answers a repeat idempotently).
