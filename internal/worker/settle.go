@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/cenkalti/backoff/v4"
 	"github.com/nats-io/nats.go"
@@ -171,16 +173,21 @@ func (w *Worker) publish(ctx context.Context, msg *nats.Msg, msgID, stream strin
 	}, backoff.WithContext(bo, ctx))
 }
 
-// headerSafe keeps a header value on one line and bounded.
+// headerSafe keeps a header value on one line, bounded, and valid UTF-8
+// (it is cut at a character boundary).
 func headerSafe(s string) string {
-	b := []byte(s)
+	b := []byte(strings.ToValidUTF8(s, "\uFFFD"))
 	for i, c := range b {
 		if c == '\r' || c == '\n' {
 			b[i] = ' '
 		}
 	}
 	if len(b) > 1024 {
-		b = append(b[:1021], "..."...)
+		cut := 1021
+		for cut > 0 && !utf8.RuneStart(b[cut]) {
+			cut--
+		}
+		b = append(b[:cut], "..."...)
 	}
 	return string(b)
 }
