@@ -67,19 +67,20 @@ type faultEnv struct {
 	nodes   []*restartable
 	urls    []string // client URLs of the nodes
 	workers []*restartable
+	killed  map[*process]bool // killed by the matrix, on purpose
 
-	sandbox              *restartable
+	sandbox               *restartable
 	primaryURL, backupURL string
-	natsProxy, apiProxy  *proxy
-	admin                *sandbox.AdminClient
-	nc                   *nats.Conn
-	js                   jetstream.JetStream
-	keysDir              string
+	natsProxy, apiProxy   *proxy
+	admin                 *sandbox.AdminClient
+	nc                    *nats.Conn
+	js                    jetstream.JetStream
+	keysDir               string
 }
 
 // startFaultEnv starts NATS, the sandbox and the workers of one row.
 func startFaultEnv(ctx context.Context, g *group, bins binaries, dir string, cfg faultEnvConfig) (*faultEnv, error) {
-	e := &faultEnv{dir: dir, g: g, bins: bins, cfg: cfg, keysDir: filepath.Join(dir, "sandbox-keys")}
+	e := &faultEnv{dir: dir, g: g, bins: bins, cfg: cfg, keysDir: filepath.Join(dir, "sandbox-keys"), killed: map[*process]bool{}}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return e, err
 	}
@@ -297,10 +298,11 @@ func (e *faultEnv) waitWorkers(ctx context.Context, ids []string) error {
 }
 
 // kill SIGKILLs a process and waits for it to exit.
-func kill(r *restartable) {
+func (e *faultEnv) kill(r *restartable) {
 	if r.p == nil {
 		return
 	}
+	e.killed[r.p] = true
 	select {
 	case <-r.p.exited:
 		return
@@ -340,11 +342,11 @@ func (e *faultEnv) effects(ctx context.Context) (int, error) {
 	return m[marketing.OpBusifavorUse], nil
 }
 
-// exited lists workers that exited on their own (not killed by the matrix).
-func (e *faultEnv) crashed(killed map[*process]bool) []string {
+// crashed lists workers that exited on their own (not killed by the matrix).
+func (e *faultEnv) crashed() []string {
 	var out []string
 	for _, w := range e.workers {
-		if w.p != nil && !killed[w.p] && w.p.exitError() != nil {
+		if w.p != nil && !e.killed[w.p] && w.p.exitError() != nil {
 			out = append(out, w.name)
 		}
 	}
@@ -375,18 +377,4 @@ func (e *faultEnv) stop() {
 		}
 	}
 	e.g.stopAll(time.Second)
-}
-
-// resultsCount counts results of jobs of the busifavor.use type stored in
-// the results stream (to detect a second result for one job).
-func resultsCount(ctx context.Context, js jetstream.JetStream) (uint64, error) {
-	s, err := js.Stream(ctx, jobs.ResultsStream)
-	if err != nil {
-		return 0, err
-	}
-	info, err := s.Info(ctx)
-	if err != nil {
-		return 0, err
-	}
-	return info.State.Msgs, nil
 }

@@ -34,12 +34,12 @@ func faultRows(fo FaultOptions) []faultRow {
 	}
 	return []faultRow{
 		{name: "worker-sigkill-one", env: base, inject: func(ctx context.Context, e *faultEnv, _ FaultOptions) (string, error) {
-			kill(e.workers[0])
+			e.kill(e.workers[0])
 			return "1 of 3 workers killed, not restarted", nil
 		}},
 		{name: "worker-sigkill-all", env: base, inject: func(ctx context.Context, e *faultEnv, _ FaultOptions) (string, error) {
 			for _, w := range e.workers {
-				kill(w)
+				e.kill(w)
 			}
 			for _, w := range e.workers {
 				if err := w.start(e.g); err != nil {
@@ -113,7 +113,7 @@ func faultRows(fo FaultOptions) []faultRow {
 				return "", err
 			}
 			n := e.nodes[i]
-			kill(n)
+			e.kill(n)
 			if err := sleep(ctx, fo.Outage); err != nil {
 				return "", err
 			}
@@ -170,6 +170,7 @@ func runFaultRow(ctx context.Context, g *group, bins binaries, dir string, fo Fa
 	<-loadDone
 	t.waitAll(ctx, fo.Drain)
 	res.sum = t.summarize(res.healedAt)
+	res.crashed = e.crashed()
 	if res.effects, err = e.effects(ctx); err != nil {
 		res.err = err
 	}
@@ -184,4 +185,5 @@ type faultResult struct {
 	sum               summary
 	effects           int
 	rawLogLines       int
+	crashed           []string // workers that exited on their own
 }

@@ -37,12 +37,11 @@ type FaultOptions struct {
 	// Soak, when positive, also runs the bounded soak for this long at
 	// SoakLoad (a fraction) of SoakLimit jobs per second, sampling every
 	// SoakEvery.
-	Soak, SoakEvery      time.Duration
-	SoakLimit            int
-	SoakLoad             float64
-	Keep                 bool
-	TempDir              string
-	rowsGiven, soakGiven bool
+	Soak, SoakEvery time.Duration
+	SoakLimit       int
+	SoakLoad        float64
+	Keep            bool
+	TempDir         string
 }
 
 // ParseFaultOptions parses the command line of bench/faults.
@@ -152,7 +151,7 @@ func RunFaults(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintf(stderr, "row %s ...\n", r.name)
 		res := runFaultRow(ctx, g, bins, filepath.Join(base, fmt.Sprintf("%02d-%s", i+1, r.name)), o, r)
 		results = append(results, res)
-		if res.err != nil || res.sum.lost > 0 || res.effects > res.sum.ok {
+		if res.err != nil || res.sum.lost > 0 || res.effects > res.sum.ok || len(res.crashed) > 0 {
 			bad = true
 		}
 		if res.err != nil {
@@ -239,6 +238,9 @@ func writeFaultReport(w io.Writer, args []string, o FaultOptions, rs []faultResu
 			}
 			sort.Strings(cs)
 			notes += "; failed: " + strings.Join(cs, ", ")
+		}
+		if len(r.crashed) > 0 {
+			notes += "; EXITED ON THEIR OWN: " + strings.Join(r.crashed, ", ")
 		}
 		if s.unpublished > 0 {
 			notes += fmt.Sprintf("; %d publishes failed (not counted)", s.unpublished)
