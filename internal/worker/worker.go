@@ -204,6 +204,9 @@ func (w *Worker) Run(ctx context.Context) error {
 			return err
 		})
 		if err != nil {
+			if ctx.Err() != nil {
+				return nil // stopped while starting: nothing held, nothing to hand back
+			}
 			return err
 		}
 		intakes = append(intakes, in)
@@ -218,6 +221,9 @@ func (w *Worker) Run(ctx context.Context) error {
 		return err
 	})
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
 		return err
 	}
 	w.mu.Lock()
