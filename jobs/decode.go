@@ -48,6 +48,9 @@ type Decoded struct {
 // fields are errors), applies the documents' field rules, and derives or
 // checks the id against the request number.
 func Decode(t Type, data []byte) (*Decoded, error) {
+	if err := checkFaithful(data); err != nil {
+		return nil, err
+	}
 	var job Job
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()

@@ -25,6 +25,11 @@ const (
 	// CodeResponseUnverified: a 2xx whose signature did not verify, even after
 	// retries; the call may have taken effect.
 	CodeResponseUnverified = "RESPONSE_UNVERIFIED"
+	// CodePanic: handling the job panicked in the worker on every attempt
+	// (a bug in couponq, reported with the panic's message). The call may
+	// have taken effect; re-enqueueing after a fix is safe (same request
+	// number).
+	CodePanic = "PANIC"
 )
 
 // Result is the one outcome published per job.
@@ -52,7 +57,7 @@ type Result struct {
 type ResultError struct {
 	// Code is the API's error code (NOT_ENOUGH, RESOURCE_NOT_EXISTS, ...) or
 	// one of the worker's own (CodeInvalidJob, CodeRetriesExhausted,
-	// CodeResponseUnverified).
+	// CodeResponseUnverified, CodePanic).
 	Code string `json:"code"`
 	// Message is a human-readable explanation.
 	Message string `json:"message"`

@@ -85,6 +85,12 @@ type NATS struct {
 	// NoSync turns off fsync-before-ack on the embedded server. Default
 	// false: acknowledged jobs are on disk. Opt out only for throw-away data.
 	NoSync bool `yaml:"no_sync"`
+	// ConnectTimeout bounds how long a starting worker keeps retrying
+	// (with backoff, logging each try) to connect to NATS and to create its
+	// streams, bucket and consumers, for example while a cluster elects its
+	// leaders. Default 0: retry until stopped (a supervisor sees the worker
+	// running but not ready). Once running, the worker reconnects forever.
+	ConnectTimeout time.Duration `yaml:"connect_timeout"`
 }
 
 // Embedded reports whether the worker runs its own NATS server.

@@ -46,6 +46,9 @@ func (c *Config) Validate() error {
 }
 
 func (c *Config) validateNATS(p *problems) {
+	if c.NATS.ConnectTimeout < 0 {
+		p.add("nats.connect_timeout", "must be 0 (retry until stopped) or positive, got %s", c.NATS.ConnectTimeout)
+	}
 	if c.NATS.URL == "" {
 		return
 	}

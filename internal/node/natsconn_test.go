@@ -1,109 +1,79 @@
-package node_test
+package node
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
+	"context"
+	"fmt"
 	"net"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats-server/v2/server"
-	"github.com/nats-io/nkeys"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.uber.org/zap/zaptest"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/couponq/couponq/internal/config"
-	"github.com/couponq/couponq/internal/node"
+	"github.com/couponq/couponq/internal/embedded"
 )
 
-// TestConnectWithNKeyOverMutualTLS connects to a real server that requires
-// an nkey user and a client certificate signed by its CA.
-func TestConnectWithNKeyOverMutualTLS(t *testing.T) {
-	dir := t.TempDir()
-	ca, caKey := newCA(t)
-	write := func(name string, typ string, der []byte) string {
-		p := filepath.Join(dir, name)
-		require.NoError(t, os.WriteFile(p, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600))
-		return p
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// A worker started before NATS keeps trying, logging each try, and
+// connects once the server is up.
+func TestDialNATSWaitsForTheServer(t *testing.T) {
+	port := freePort(t)
+	core, logs := observer.New(zap.DebugLevel)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	type dialed struct {
+		ok  bool
+		err error
 	}
-	caFile := write("ca.pem", "CERTIFICATE", ca.Raw)
-	srvCert, srvKey := newLeaf(t, ca, caKey, false)
-	cliCert, cliKey := newLeaf(t, ca, caKey, true)
-	cliCertFile, cliKeyFile := write("client.pem", "CERTIFICATE", cliCert), write("client-key.pem", "EC PRIVATE KEY", cliKey)
+	done := make(chan dialed, 1)
+	go func() {
+		nc, err := DialNATS(ctx, config.NATS{}, fmt.Sprintf("nats://127.0.0.1:%d", port), "test", zap.New(core))
+		if nc != nil {
+			defer nc.Close()
+		}
+		done <- dialed{ok: nc != nil && nc.IsConnected(), err: err}
+	}()
+	require.Eventually(t, func() bool { return logs.FilterMessage("start: not ready yet; retrying").Len() > 0 },
+		20*time.Second, 10*time.Millisecond, "a failed try is logged")
+	srv, err := embedded.Start(embedded.Options{StoreDir: t.TempDir(), Host: "127.0.0.1", Port: port, NoSync: true})
+	require.NoError(t, err)
+	defer srv.Shutdown()
+	d := <-done
+	require.NoError(t, d.err)
+	assert.True(t, d.ok)
+}
 
-	user, err := nkeys.CreateUser()
-	require.NoError(t, err)
-	pub, err := user.PublicKey()
-	require.NoError(t, err)
-	seed, err := user.Seed()
-	require.NoError(t, err)
-	seedFile := filepath.Join(dir, "user.nk")
-	require.NoError(t, os.WriteFile(seedFile, seed, 0o600))
-
-	pool := x509.NewCertPool()
-	pool.AddCert(ca)
-	keyPair, err := tls.X509KeyPair(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srvCert}),
-		pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: srvKey}))
-	require.NoError(t, err)
-	opts := &server.Options{Host: "127.0.0.1", Port: -1, NoSigs: true, NoLog: true,
-		Nkeys:     []*server.NkeyUser{{Nkey: pub}},
-		TLSConfig: &tls.Config{Certificates: []tls.Certificate{keyPair}, ClientCAs: pool, ClientAuth: tls.RequireAndVerifyClientCert, MinVersion: tls.VersionTLS12},
-		TLS:       true, TLSVerify: true, TLSTimeout: 2}
-	srv, err := server.NewServer(opts)
-	require.NoError(t, err)
-	go srv.Start()
-	t.Cleanup(srv.Shutdown)
-	require.True(t, srv.ReadyForConnections(10*time.Second))
-
-	cfg := config.NATS{NKeyFile: seedFile, TLS: config.NATSTLS{CAFile: caFile, CertFile: cliCertFile, KeyFile: cliKeyFile}}
-	nc, err := node.ConnectNATS(cfg, "tls://"+srv.Addr().String(), "test", zaptest.NewLogger(t))
-	require.NoError(t, err)
-	require.True(t, nc.IsConnected())
-	nc.Close()
-
-	cfg.NKeyFile = "" // the server refuses a client without its nkey
-	_, err = node.ConnectNATS(cfg, "tls://"+srv.Addr().String(), "test", zaptest.NewLogger(t))
+// nats.connect_timeout bounds the retrying.
+func TestDialNATSGivesUpAfterConnectTimeout(t *testing.T) {
+	port := freePort(t)
+	_, err := DialNATS(context.Background(), config.NATS{ConnectTimeout: time.Second}, fmt.Sprintf("nats://127.0.0.1:%d", port), "test", zap.NewNop())
 	require.Error(t, err)
+	assert.Contains(t, err.Error(), "giving up")
+	assert.Contains(t, err.Error(), "nats.connect_timeout")
 }
 
-func newCA(t *testing.T) (*x509.Certificate, *ecdsa.PrivateKey) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+// DrainAndWait returns once the connection has closed, its events logged
+// through zap.
+func TestDrainAndWaitClosesAndLogs(t *testing.T) {
+	srv, err := embedded.Start(embedded.Options{StoreDir: t.TempDir(), Host: "127.0.0.1", Port: -1, NoSync: true})
 	require.NoError(t, err)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "couponq test CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IsCA: true,
-		KeyUsage: x509.KeyUsageCertSign, BasicConstraintsValid: true}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	defer srv.Shutdown()
+	core, logs := observer.New(zap.DebugLevel)
+	nc, err := ConnectNATS(config.NATS{}, srv.ClientURL(), "test", zap.New(core))
 	require.NoError(t, err)
-	ca, err := x509.ParseCertificate(der)
+	_, err = nc.SubscribeSync("x")
 	require.NoError(t, err)
-	return ca, key
-}
-
-// newLeaf returns a DER certificate for 127.0.0.1 (or a client) and its key.
-func newLeaf(t *testing.T, ca *x509.Certificate, caKey *ecdsa.PrivateKey, client bool) ([]byte, []byte) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(t, err)
-	usage := x509.ExtKeyUsageServerAuth
-	if client {
-		usage = x509.ExtKeyUsageClientAuth
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: "couponq"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{usage},
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
-	require.NoError(t, err)
-	kb, err := x509.MarshalECPrivateKey(key)
-	require.NoError(t, err)
-	return der, kb
+	require.NoError(t, DrainAndWait(nc, 5*time.Second))
+	assert.True(t, nc.IsClosed())
+	assert.Equal(t, 1, logs.FilterMessage("NATS connection closed").Len())
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -22,6 +23,7 @@ import (
 	"github.com/couponq/couponq/internal/embedded"
 	"github.com/couponq/couponq/internal/metrics"
 	"github.com/couponq/couponq/internal/opshttp"
+	"github.com/couponq/couponq/internal/startretry"
 	"github.com/couponq/couponq/internal/worker"
 	"github.com/couponq/couponq/jobs"
 	"github.com/couponq/couponq/ratelimit"
@@ -57,6 +59,9 @@ type Node struct {
 	// http.listen is off or its address was taken.
 	HTTP    *opshttp.Server
 	closers []func()
+
+	mu       sync.Mutex
+	deadline time.Time // Close must be done by then (shutdown.go)
 }
 
 // Start brings everything up and logs plainly which mode it is in. On
@@ -83,27 +88,40 @@ func Start(ctx context.Context, cfg *config.Config, log *zap.Logger) (_ *Node, e
 	} else {
 		log.Info("mode: external NATS", zap.String("url", config.RedactURL(url)))
 	}
-	if rt.NC, err = ConnectNATS(cfg.NATS, url, "couponq-worker "+cfg.Worker.ID, log); err != nil {
+	if rt.NC, err = DialNATS(ctx, cfg.NATS, url, "couponq-worker "+cfg.Worker.ID, log); err != nil {
 		return nil, err
 	}
-	rt.closers = append(rt.closers, func() { _ = rt.NC.Drain() })
+	rt.closers = append(rt.closers, func() {
+		if err := DrainAndWait(rt.NC, time.Until(rt.closeDeadline())); err != nil {
+			log.Warn("closing the NATS connection", zap.Error(err))
+		}
+	})
 	if rt.JS, err = jetstream.New(rt.NC); err != nil {
 		return nil, fmt.Errorf("jetstream: %w", err)
 	}
-	if err = worker.EnsureStreams(ctx, rt.JS, streamsConfig(cfg)); err != nil {
+	// On a cluster still electing leaders (several workers starting at
+	// once) creating streams fails for a while: retry, do not exit.
+	err = startretry.Do(ctx, log, "create or update streams", cfg.NATS.ConnectTimeout, func(ctx context.Context) error {
+		return worker.EnsureStreams(ctx, rt.JS, streamsConfig(cfg))
+	})
+	if err != nil {
 		return nil, err
 	}
 	merchants, baseURL, backupURL, err := rt.setupWeChat(ctx, cfg, log)
 	if err != nil {
 		return nil, err
 	}
-	rt.Limiter, err = ratelimit.New(ctx, rt.JS, ratelimit.Config{
-		Limits:         cfg.Limits,
-		MerchantLimits: cfg.MerchantLimits(),
-		Headroom:       cfg.RateLimit.Headroom,
-		WorkerID:       cfg.Worker.ID,
-		Replicas:       cfg.Streams.Replicas,
-		Logger:         log.Named("ratelimit"),
+	err = startretry.Do(ctx, log, "start rate limiter", cfg.NATS.ConnectTimeout, func(ctx context.Context) error {
+		var err error
+		rt.Limiter, err = ratelimit.New(ctx, rt.JS, ratelimit.Config{
+			Limits:         cfg.Limits,
+			MerchantLimits: cfg.MerchantLimits(),
+			Headroom:       cfg.RateLimit.Headroom,
+			WorkerID:       cfg.Worker.ID,
+			Replicas:       cfg.Streams.Replicas,
+			Logger:         log.Named("ratelimit"),
+		})
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("rate limiter: %w", err)
@@ -125,6 +143,7 @@ func Start(ctx context.Context, cfg *config.Config, log *zap.Logger) (_ *Node, e
 	wc := workerConfig(cfg)
 	wc.Budget = limiterBudget{rt.Limiter}
 	wc.Metrics = rt.Metrics
+	wc.ServerNow = rt.Limiter.ServerNow
 	rt.Worker, err = worker.New(wc, rt.JS, rt.Client, log)
 	if err != nil {
 		return nil, err
@@ -215,15 +234,25 @@ func (rt *Node) serveLoopback(h http.Handler) (string, error) {
 		}
 	}()
 	rt.closers = append(rt.closers, func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		ctx, cancel := context.WithDeadline(context.Background(), rt.closeDeadline())
 		defer cancel()
-		_ = srv.Shutdown(ctx)
+		if err := srv.Shutdown(ctx); err != nil {
+			_ = srv.Close()
+		}
 	})
 	return "http://" + ln.Addr().String(), nil
 }
 
-// Close releases everything in reverse order of start.
+// Close releases everything in reverse order of start: the limiter, the
+// sandbox, and the NATS connection, drained and waited for (hand-backs and
+// acks are flushed). After Run it fits in what is left of
+// worker.shutdown_timeout (closeDeadline); otherwise in closeReserve.
 func (rt *Node) Close() {
+	rt.mu.Lock()
+	if rt.deadline.IsZero() {
+		rt.deadline = time.Now().Add(closeReserve(rt.shutdownTimeout()))
+	}
+	rt.mu.Unlock()
 	for i := len(rt.closers) - 1; i >= 0; i-- {
 		rt.closers[i]()
 	}
@@ -270,7 +299,9 @@ func workerConfig(cfg *config.Config) worker.Config {
 		MaxBackoff:      cfg.Retry.MaxInterval,
 		MaxElapsed:      cfg.Retry.MaxElapsed,
 		AckWait:         cfg.Retry.AckWait,
-		ShutdownTimeout: cfg.Worker.ShutdownTimeout,
+		ShutdownTimeout: workerShutdown(cfg.Worker.ShutdownTimeout),
+		StartTimeout:    cfg.NATS.ConnectTimeout,
+		Streams:         streamsConfig(cfg),
 	}
 }
 

@@ -10,7 +10,8 @@ import (
 // Run runs the limiter and the worker until ctx ends, then shuts the worker
 // down gracefully. The limiter outlives the worker, so in-flight jobs can
 // still get budget while they finish. ready, when set, is called (in its own
-// goroutine) once the worker is starting. Close the Node afterwards.
+// goroutine) once the worker is starting. Close the Node afterwards: Run and
+// Close together finish within worker.shutdown_timeout of ctx ending.
 func (rt *Node) Run(ctx context.Context, ready func(*Node)) error {
 	lctx, stopLimiter := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
@@ -28,6 +29,8 @@ func (rt *Node) Run(ctx context.Context, ready func(*Node)) error {
 	if ready != nil {
 		go ready(rt)
 	}
+	stopWatch := context.AfterFunc(ctx, rt.stopping)
+	defer stopWatch()
 	err := rt.Worker.Run(ctx)
 	stopLimiter()
 	wg.Wait()

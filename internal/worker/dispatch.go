@@ -85,6 +85,9 @@ func (d *dispatcher) scan() {
 	if err != nil {
 		if d.ctx.Err() == nil {
 			d.w.log.Warn("scanning flows failed; relying on wake notices until the next scan", zap.Error(err))
+			if missing(err) {
+				d.w.repair.streams(ctx, d.w)
+			}
 		}
 		return
 	}

@@ -43,17 +43,40 @@ type routed struct {
 	ack     jetstream.PubAckFuture
 }
 
-// run pulls and routes until ctx ends.
-func (in *intake) run(ctx context.Context) {
+// consumerCheckInterval is how often an intake that got no jobs checks
+// that its consumer still exists (a pull on a deleted consumer may just
+// time out).
+const consumerCheckInterval = 10 * time.Second
+
+// run pulls and routes until ctx ends. A consumer (or stream) found
+// missing is re-created, and said so in the log; other fetch errors are
+// retried every second. hard bounds settling at shutdown.
+func (in *intake) run(ctx, hard context.Context) {
+	checked := time.Now()
 	for ctx.Err() == nil {
+		if in.cons == nil && !in.recreate(ctx) {
+			sleepCtx(ctx, time.Second)
+			continue
+		}
 		fctx, cancel := context.WithTimeout(ctx, in.w.cfg.FetchWait)
+		got := false
 		batch, err := in.cons.Fetch(intakeBatch, jetstream.FetchContext(fctx))
 		if err == nil {
-			in.route(ctx, batch)
+			got = in.route(ctx, hard, batch)
 			err = batch.Error()
 		}
 		cancel()
-		if err != nil && ctx.Err() == nil && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, jetstream.ErrNoMessages) {
+		if ctx.Err() != nil {
+			return
+		}
+		quiet := err == nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, jetstream.ErrNoMessages)
+		if !quiet || (!got && time.Since(checked) > consumerCheckInterval) {
+			checked = time.Now()
+			if in.check(ctx, err) {
+				continue
+			}
+		}
+		if !quiet {
 			in.w.health.failed(in.typ, err)
 			in.log.Warn("intake: fetching jobs failed; retrying", zap.Error(err))
 			sleepCtx(ctx, time.Second)
@@ -63,22 +86,59 @@ func (in *intake) run(ctx context.Context) {
 	}
 }
 
+// check looks up the consumer after a fetch error (or a quiet spell); when
+// it (or its stream) is missing it drops it so that run re-creates it, and
+// reports true.
+func (in *intake) check(ctx context.Context, fetchErr error) bool {
+	ictx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	_, err := in.cons.Info(ictx)
+	if err == nil || !missing(err) {
+		return false
+	}
+	in.log.Warn("intake: consumer is missing; re-creating it", zap.String("consumer", ConsumerName(in.typ)),
+		zap.NamedError("lookup_error", err), zap.NamedError("fetch_error", fetchErr))
+	in.cons = nil
+	return true
+}
+
+// recreate creates the intake consumer again (and any missing stream).
+func (in *intake) recreate(ctx context.Context) bool {
+	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	cons, err := EnsureConsumer(cctx, in.w.js, in.typ, in.w.cfg)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		in.w.repair.streams(cctx, in.w)
+		cons, err = EnsureConsumer(cctx, in.w.js, in.typ, in.w.cfg)
+	}
+	if err != nil {
+		in.log.Warn("intake: re-creating the consumer failed; retrying", zap.Error(err))
+		return false
+	}
+	in.log.Info("intake: consumer re-created", zap.String("consumer", ConsumerName(in.typ)))
+	in.cons = cons
+	return true
+}
+
 // route sorts one batch as its messages arrive: invalid jobs are settled at
 // once, valid ones are published to their groups asynchronously and
 // acknowledged by confirm as soon as each copy is stored, so a job never
-// waits for the rest of its batch.
-func (in *intake) route(ctx context.Context, batch jetstream.MessageBatch) {
+// waits for the rest of its batch. It reports whether the batch held any
+// message.
+func (in *intake) route(ctx, hard context.Context, batch jetstream.MessageBatch) bool {
 	stored := make(chan routed, intakeBatch)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		in.confirm(ctx, stored)
 	}()
+	got := false
 	for msg := range batch.Messages() {
+		got = true
 		d := in.w.describe(in.typ, msg)
-		g, o := in.w.classify(d)
+		g, o := in.w.safeClassify(d)
 		if o != nil {
-			in.w.settle(ctx, msg, d, *o)
+			in.w.safeSettle(hard, msg, d, *o)
 			continue
 		}
 		r := routed{msg: msg, d: d, subject: g.subject()}
@@ -97,6 +157,7 @@ func (in *intake) route(ctx context.Context, batch jetstream.MessageBatch) {
 	}
 	close(stored)
 	<-done
+	return got
 }
 
 // confirm acknowledges each routed job once its copy is stored and wakes
@@ -121,6 +182,19 @@ func (in *intake) confirm(ctx context.Context, stored <-chan routed) {
 	}
 }
 
+// safeClassify is classify with a panic contained to the job: it is retried
+// (intake makes no call, but the panic may be transient) up to
+// retry.max_attempts deliveries, then failed with code PANIC.
+func (w *Worker) safeClassify(d *delivery) (g group, o *outcome) {
+	defer func() {
+		if r := recover(); r != nil {
+			p := w.panicked(d, r)
+			g, o = group{}, &p
+		}
+	}()
+	return w.classify(d)
+}
+
 // classify decodes a job at intake: it returns the job's group, or the
 // outcome of a job that cannot be routed (invalid, unknown merchant,
 // delivered too often).
@@ -141,6 +215,10 @@ func (w *Worker) classify(d *delivery) (group, *outcome) {
 // decode parses and validates d's job and checks its message id and
 // merchant; it fills d's id, meta and mchid.
 func (w *Worker) decode(d *delivery) (*jobs.Decoded, *outcome) {
+	if d.problem != "" {
+		o := w.fail(d, nil, jobs.CodeInvalidJob, "invalid job: cannot be represented faithfully: "+d.problem, false)
+		return nil, &o
+	}
 	job, err := jobs.Decode(d.typ, d.data)
 	if err != nil {
 		o := w.fail(d, nil, jobs.CodeInvalidJob, err.Error(), false)

@@ -15,10 +15,18 @@ type action int
 const (
 	// actFinish publishes the result (and a dead letter when dead), then acks.
 	actFinish action = iota
-	// actRetry naks with a delay: a retryable error, attempts remain.
+	// actRetry naks with a delay: a retryable error, attempts remain. The
+	// delivery counts as an attempt.
 	actRetry
-	// actHandBack naks at once: the worker is shutting down.
+	// actHandBack naks (after delay, if any) a job this delivery did not
+	// try: the worker is shutting down, has no rate budget or cannot store
+	// results. When free is set the delivery is recorded as not an attempt
+	// (handbacks.go); otherwise it counts (a request was sent).
 	actHandBack
+	// actAbandon leaves the message alone: JetStream has redelivered it (or
+	// is about to) after this worker was cut off; the redelivery owns it.
+	// When free is set the delivery is recorded as not an attempt.
+	actAbandon
 )
 
 // outcome is process's verdict on one delivery; settle carries it out.
@@ -29,8 +37,11 @@ type outcome struct {
 	result *jobs.Result
 	// dead: also publish the original job to the dead-letter stream.
 	dead bool
-	// delay before the next delivery (actRetry).
+	// delay before the next delivery (actRetry, actHandBack).
 	delay time.Duration
+	// free: this delivery sent no request that counts as an attempt
+	// (actHandBack).
+	free bool
 	// why, for logs of retries and hand-backs.
 	why string
 }
@@ -47,6 +58,16 @@ type delivery struct {
 	meta       json.RawMessage
 	data       []byte
 	msgID      string
+	// delivered is JetStream's delivery count; attempt is that minus the
+	// deliveries recorded as free (hand-backs), the number of real tries.
+	delivered int
+	// free is how many earlier deliveries were recorded as hand-backs.
+	free int
+	// flowSeq is the message's sequence in the flows stream (0 at intake).
+	flowSeq uint64
+	// problem, when set, makes the job INVALID_JOB before decoding (a
+	// header or subject that cannot be represented faithfully).
+	problem string
 	// replay is N for a replay of dead letter N (message id
 	// <type>/<id>/replay-N), 0 for a first run.
 	replay uint64

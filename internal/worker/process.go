@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -19,13 +18,15 @@ import (
 )
 
 // handleFlowJob processes one job fetched from its group with a reserved
-// slot, and settles it. The slot pays for the first HTTP attempt.
+// slot, and settles it. The slot pays for the first HTTP attempt. A panic
+// is contained to this job (recover.go).
 func (w *Worker) handleFlowJob(ctx, hard context.Context, f *flowRunner, subject string, msg jetstream.Msg, slot Slot) {
 	d := w.describe(f.flow.Type, msg)
 	d.mchid = f.flow.MchID
+	w.countFree(hard, d)
 	if ctx.Err() != nil {
 		slot.Release()
-		w.settle(hard, msg, d, outcome{act: actHandBack, why: "worker shutting down"})
+		w.safeSettle(hard, msg, d, outcome{act: actHandBack, free: true, why: "worker shutting down"})
 		return
 	}
 	m, typ := w.cfg.Metrics, string(f.flow.Type)
@@ -35,51 +36,21 @@ func (w *Worker) handleFlowJob(ctx, hard context.Context, f *flowRunner, subject
 		m.Redelivered(typ)
 	}
 	stop := keepAlive(msg, w.cfg.AckWait/3)
-	o := w.process(hard, d, f.flow, slot)
+	o := w.safeProcess(hard, d, f.flow, slot)
 	stop()
-	if o.act == actRetry {
+	if o.act == actRetry || o.act == actHandBack && o.delay > 0 {
 		w.disp.notifyAfter(subject, o.delay)
 	}
-	w.settle(hard, msg, d, o)
-}
-
-// describe reads what the message itself says: delivery count, stream
-// position, message id and the id derived from it.
-func (w *Worker) describe(t jobs.Type, msg jetstream.Msg) *delivery {
-	d := &delivery{typ: t, data: msg.Data(), subject: msg.Subject(), attempt: 1, enqueuedAt: w.now()}
-	if md, err := msg.Metadata(); err == nil {
-		d.attempt = int(md.NumDelivered)
-		d.seq = md.Sequence.Stream
-		d.enqueuedAt = md.Timestamp
-	}
-	// A job from the flows stream carries where it came from.
-	h := msg.Headers()
-	if s := h.Get(jobs.HeaderJobSubject); s != "" {
-		d.subject = s
-	}
-	if n, err := strconv.ParseUint(h.Get(jobs.HeaderJobSequence), 10, 64); err == nil {
-		d.seq = n
-	}
-	if at, err := time.Parse(time.RFC3339Nano, h.Get(headerEnqueuedAt)); err == nil {
-		d.enqueuedAt = at
-	}
-	d.msgID = msg.Headers().Get(jetstream.MsgIDHeader)
-	if _, id, replay, ok := jobs.ParseMsgID(d.msgID); ok {
-		d.id, d.replay = id, replay
-	} else if id := jobs.IDFromMsgID(d.msgID); id != "" {
-		d.id = id
-	} else {
-		d.id = fmt.Sprintf("seq-%d", d.seq)
-	}
-	d.mchid = w.defMchID
-	return d
+	w.safeSettle(hard, msg, d, o)
 }
 
 // process decides what happens to one job of flow f. It calls the API only
 // for a valid job of a known merchant, paying the first attempt with slot,
-// and retries 429s in place (waiting for budget is not an attempt).
+// and retries 429s in place (waiting for budget is not an attempt). A
+// delivery that sent nothing but 429s is handed back as free when it ends
+// without an answer (shutdown, no budget, cut off from NATS).
 func (w *Worker) process(ctx context.Context, d *delivery, f Flow, slot Slot) outcome {
-	p := &jobPacer{budget: w.cfg.Budget, flow: f, first: slot, metrics: w.cfg.Metrics}
+	p := &jobPacer{w: w, budget: w.cfg.Budget, flow: f, first: slot, metrics: w.cfg.Metrics}
 	defer p.release()
 	if d.attempt > w.cfg.MaxAttempts {
 		return w.fail(d, nil, jobs.CodeRetriesExhausted, fmt.Sprintf(
@@ -91,29 +62,36 @@ func (w *Worker) process(ctx context.Context, d *delivery, f Flow, slot Slot) ou
 		return *o
 	}
 	w.cfg.Metrics.Attempt(string(d.typ))
-	limited := 0
+	limited, throttled := 0, 0
 	for {
 		resp, err := w.api.DoPaced(ctx, d.mchid, job.Req, p)
 		if err == nil {
 			return w.succeed(d, resp)
 		}
+		free := p.sent == throttled // nothing but 429s was sent
 		if ctx.Err() != nil {
-			return outcome{act: actHandBack, why: "shutdown deadline cancelled the call: " + err.Error()}
+			return outcome{act: actHandBack, free: free, why: "shutdown deadline cancelled the call: " + err.Error()}
 		}
 		switch {
+		case errors.Is(err, errStaleDelivery):
+			return outcome{act: actAbandon, free: free, why: err.Error()}
 		case errors.Is(err, ErrNoBudget):
-			if w.now().Sub(d.enqueuedAt) > w.cfg.MaxElapsed {
+			if w.serverNow().Sub(d.enqueuedAt) > w.cfg.MaxElapsed {
 				return w.fail(d, resp, jobs.CodeRetriesExhausted, "no rate-limit budget until retry.max_elapsed passed: "+err.Error(), true)
+			}
+			if free {
+				return outcome{act: actHandBack, free: true, delay: w.cfg.MaxBackoff, why: err.Error()}
 			}
 			return outcome{act: actRetry, delay: w.cfg.MaxBackoff, why: err.Error()}
 		case errors.Is(err, wechat.ErrUnknownMerchant):
 			return w.fail(d, resp, jobs.CodeInvalidJob, err.Error(), false)
 		case wechat.Classify(err) == wechat.ClassRateLimited:
 			w.cfg.Metrics.Throttled(f.MchID, string(f.Type))
+			throttled++
 			if w.cfg.Budget != nil {
 				w.cfg.Budget.Throttled(ctx, f)
 			}
-			if w.now().Sub(d.enqueuedAt) > w.cfg.MaxElapsed {
+			if w.serverNow().Sub(d.enqueuedAt) > w.cfg.MaxElapsed {
 				return w.fail(d, resp, jobs.CodeRetriesExhausted, "rate limited until retry.max_elapsed passed; last error: "+describeErr(err), true)
 			}
 			w.log.Info("rate limited by the API; waiting for budget and retrying", d.logFields(zap.String("request_id", requestID(resp, err)))...)
@@ -121,7 +99,7 @@ func (w *Worker) process(ctx context.Context, d *delivery, f Flow, slot Slot) ou
 				// No fleet limiter to pace the retry: back off in place.
 				limited++
 				if !sleepCtx(ctx, backoffDelay(limited, 50*time.Millisecond, 2*time.Second)) {
-					return outcome{act: actHandBack, why: "shutdown during a rate-limit wait"}
+					return outcome{act: actHandBack, free: true, why: "shutdown during a rate-limit wait"}
 				}
 			}
 			continue
@@ -137,7 +115,7 @@ func (w *Worker) process(ctx context.Context, d *delivery, f Flow, slot Slot) ou
 // the attempts or the time budget are spent.
 func (w *Worker) retryOrExhaust(d *delivery, resp *wechat.Response, err error) outcome {
 	delay := backoffDelay(d.attempt, w.cfg.InitialBackoff, w.cfg.MaxBackoff)
-	age := w.now().Sub(d.enqueuedAt)
+	age := w.serverNow().Sub(d.enqueuedAt)
 	if d.attempt < w.cfg.MaxAttempts && age+delay <= w.cfg.MaxElapsed {
 		return outcome{act: actRetry, delay: delay, why: describeErr(err)}
 	}
@@ -195,7 +173,7 @@ func (w *Worker) newResult(d *delivery, s jobs.Status, resp *wechat.Response) *j
 		Replay:     d.replay,
 		Meta:       d.meta,
 		EnqueuedAt: d.enqueuedAt.UTC(),
-		FinishedAt: w.now().UTC(),
+		FinishedAt: w.serverNow().UTC(),
 		Worker:     w.cfg.ID,
 	}
 	if resp != nil {
@@ -254,11 +232,14 @@ func sleepCtx(ctx context.Context, d time.Duration) bool {
 
 // jobPacer paces one job's HTTP attempts: the slot its flow runner reserved
 // pays for the first, each further attempt (failover, 429 retry) reserves
-// its own.
+// its own. Before each attempt it checks that the worker can store the
+// result (connected to NATS); sent counts the attempts it let through.
 type jobPacer struct {
+	w       *Worker
 	budget  Budget
 	flow    Flow
 	first   Slot
+	sent    int
 	metrics *metrics.Metrics
 }
 
@@ -275,7 +256,14 @@ func (p *jobPacer) Wait(ctx context.Context, _ string, _ marketing.Operation) er
 	}
 	err := s.Wait(ctx)
 	p.metrics.BudgetWait(string(p.flow.Type), time.Since(start).Seconds())
-	return err
+	if err != nil {
+		return err
+	}
+	if err := p.w.awaitConnected(ctx); err != nil {
+		return err
+	}
+	p.sent++
+	return nil
 }
 
 // release gives back a first slot that no attempt used (nothing was sent).

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/cenkalti/backoff/v4"
 	"github.com/nats-io/nats.go"
@@ -15,9 +17,23 @@ import (
 	"github.com/couponq/couponq/jobs"
 )
 
-// settleTimeout bounds publishing a result and acknowledging, even after the
-// shutdown deadline: a finished call's result must not be dropped.
+// settleTimeout bounds publishing a result and acknowledging. While the
+// worker shuts down, the shutdown deadline bounds it too (settleContext): a
+// result not stored by then is produced again by the job's redelivery (the
+// API answers the repeat idempotently).
 const settleTimeout = 15 * time.Second
+
+// settleContext bounds one settle: settleTimeout, and the shutdown deadline
+// once the worker is stopping. It is not cancelled by ctx: a finished
+// call's result is stored even after in-flight calls were cancelled.
+func (w *Worker) settleContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), settleTimeout)
+	if dl, ok := w.stopDeadline(); ok {
+		dctx, dcancel := context.WithDeadline(sctx, dl)
+		return dctx, func() { dcancel(); cancel() }
+	}
+	return sctx, cancel
+}
 
 // settle carries out an outcome. A job is acknowledged only after its dead
 // letter (if any) and result are stored; if storing fails, the job is naked so it is
@@ -26,10 +42,32 @@ func (w *Worker) settle(ctx context.Context, msg jetstream.Msg, d *delivery, o o
 	log := w.log.With(d.logFields()...)
 	switch o.act {
 	case actHandBack:
-		if err := msg.Nak(); err != nil {
+		if o.free {
+			hctx, cancel := w.settleContext(ctx)
+			err := w.recordFree(hctx, d)
+			cancel()
+			if err != nil {
+				log.Warn("recording the hand-back failed; this delivery counts as an attempt", zap.Error(err))
+			}
+		}
+		var err error
+		if o.delay > 0 {
+			err = msg.NakWithDelay(o.delay)
+		} else {
+			err = msg.Nak()
+		}
+		if err != nil {
 			log.Warn("handing job back failed; it is redelivered after ack_wait", zap.Error(err))
 		}
-		log.Info("job handed back", zap.String("why", o.why))
+		log.Info("job handed back", zap.String("why", o.why), zap.Bool("attempt_counted", !o.free), zap.Duration("delay", o.delay))
+		return
+	case actAbandon:
+		if o.free {
+			hctx, cancel := w.settleContext(ctx)
+			_ = w.recordFree(hctx, d)
+			cancel()
+		}
+		log.Info("job left to its redelivery", zap.String("why", o.why))
 		return
 	case actRetry:
 		if err := msg.NakWithDelay(o.delay); err != nil {
@@ -38,7 +76,7 @@ func (w *Worker) settle(ctx context.Context, msg jetstream.Msg, d *delivery, o o
 		log.Info("job will be retried", zap.Duration("delay", o.delay), zap.String("error", o.why))
 		return
 	}
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), settleTimeout)
+	sctx, cancel := w.settleContext(ctx)
 	defer cancel()
 	r := o.result
 	// Dead letter first, then the result: whoever sees a failed result can
@@ -58,6 +96,8 @@ func (w *Worker) settle(ctx context.Context, msg jetstream.Msg, d *delivery, o o
 	if err := msg.DoubleAck(sctx); err != nil {
 		// The result is stored; a redelivery republishes it, deduplicated.
 		log.Warn("ack failed after result was stored; a redelivery will be deduplicated", zap.Error(err))
+	} else {
+		w.forgetFree(sctx, d)
 	}
 	w.cfg.Metrics.JobFinished(string(r.Type), string(r.Status), errCode(r), r.Attempts)
 	if o.dead {
@@ -126,16 +166,21 @@ func (w *Worker) publish(ctx context.Context, msg *nats.Msg, msgID, stream strin
 	}, backoff.WithContext(bo, ctx))
 }
 
-// headerSafe keeps a header value on one line and bounded.
+// headerSafe keeps a header value on one line, bounded, and valid UTF-8
+// (it is cut at a character boundary).
 func headerSafe(s string) string {
-	b := []byte(s)
+	b := []byte(strings.ToValidUTF8(s, "\uFFFD"))
 	for i, c := range b {
 		if c == '\r' || c == '\n' {
 			b[i] = ' '
 		}
 	}
 	if len(b) > 1024 {
-		b = append(b[:1021], "..."...)
+		cut := 1021
+		for cut > 0 && !utf8.RuneStart(b[cut]) {
+			cut--
+		}
+		b = append(b[:cut], "..."...)
 	}
 	return string(b)
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
 
+	"github.com/couponq/couponq/internal/startretry"
 	"github.com/couponq/couponq/jobs"
 	"github.com/couponq/couponq/wechat"
 )
@@ -71,9 +72,24 @@ type Config struct {
 	// MaxAckPending per consumer. Delayed retries count against it, so it
 	// is large. Default 20000.
 	MaxAckPending int
-	// ShutdownTimeout is how long in-flight jobs may finish after Run's
-	// context ends before they are handed back. Default 25s.
+	// ShutdownTimeout bounds Run's whole shutdown after its context ends:
+	// in-flight jobs may finish until ShutdownTimeout less a settle reserve
+	// (a quarter of it, at most 5s), then their calls are cancelled and
+	// they are handed back; storing results and hand-backs fits in the
+	// reserve. Default 25s.
 	ShutdownTimeout time.Duration
+	// StartTimeout bounds retrying consumer creation at start (NATS down,
+	// leaders being elected); 0 retries until Run's context ends.
+	StartTimeout time.Duration
+	// Streams is the streams' shape, used to re-create a stream (and the
+	// hand-back bucket) found missing at run time. Defaults as in
+	// StreamsConfig.
+	Streams StreamsConfig
+	// ServerNow returns the JetStream server's current time (estimated);
+	// retry.max_elapsed compares it with the server's enqueue timestamp, so
+	// the rule uses one clock. internal/node passes the fleet limiter's
+	// server clock. Default time.Now (tests, a server on the same host).
+	ServerNow func() time.Time
 	// FetchWait is how long one pull waits for jobs. Default 2s.
 	FetchWait time.Duration
 	// JanitorInterval is how often jobs on unknown subjects are looked for.
@@ -118,6 +134,9 @@ func (c *Config) setDefaults() {
 	if c.ScanInterval <= 0 {
 		c.ScanInterval = 2 * time.Second
 	}
+	if c.ServerNow == nil {
+		c.ServerNow = time.Now
+	}
 }
 
 // DefaultShutdownTimeout is Config.ShutdownTimeout's default.
@@ -130,15 +149,17 @@ type Worker struct {
 	api       Caller
 	log       *zap.Logger
 	disp      *dispatcher
-	now       func() time.Time
 	merchants map[string]bool
 	defMchID  string
+	repair    repairer
 
 	mu      sync.Mutex
 	started bool
-	running atomic.Bool // consumers ready and pulling; false once stopping
-	health  health      // whether JetStream answers the intake pulls
-	pauses  pauses      // job types paused by an operator
+	running atomic.Bool        // consumers ready and pulling; false once stopping
+	health  health             // whether JetStream answers the intake pulls
+	pauses  pauses             // job types paused by an operator
+	kv      jetstream.KeyValue // hand-back counts (handbacks.go)
+	stopAt  time.Time          // shutdown deadline, once stopping
 }
 
 // New builds a worker. js must reach a JetStream where EnsureStreams has run;
@@ -154,7 +175,7 @@ func New(cfg Config, js jetstream.JetStream, api Caller, log *zap.Logger) (*Work
 		log = zap.NewNop()
 	}
 	cfg.setDefaults()
-	w := &Worker{cfg: cfg, js: js, api: api, log: log, now: time.Now, merchants: map[string]bool{}}
+	w := &Worker{cfg: cfg, js: js, api: api, log: log, merchants: map[string]bool{}}
 	for _, m := range api.Merchants() {
 		w.merchants[m] = true
 	}
@@ -167,8 +188,9 @@ func New(cfg Config, js jetstream.JetStream, api Caller, log *zap.Logger) (*Work
 }
 
 // Run creates the consumers, processes jobs until ctx ends, then shuts down
-// gracefully: it stops pulling, lets in-flight jobs finish within
-// ShutdownTimeout, hands back (naks) those that cannot, and returns nil.
+// gracefully within ShutdownTimeout (see shutdown) and returns nil. At start
+// it retries creating the consumers and the hand-back bucket with backoff
+// (StartTimeout bounds it).
 func (w *Worker) Run(ctx context.Context) error {
 	w.mu.Lock()
 	if w.started {
@@ -178,16 +200,42 @@ func (w *Worker) Run(ctx context.Context) error {
 	w.started = true
 	w.mu.Unlock()
 
-	// hard ends in-flight work: ShutdownTimeout after ctx ends.
+	// hard ends in-flight work during shutdown (see shutdown).
 	hard, cancelHard := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelHard()
 	intakes := make([]*intake, 0, 4)
 	for _, t := range jobs.Types() {
-		cons, err := EnsureConsumer(ctx, w.js, t, w.cfg)
+		in := &intake{w: w, typ: t, log: w.log.With(zap.String("type", string(t)))}
+		err := startretry.Do(ctx, w.log, "create consumer "+ConsumerName(t), w.cfg.StartTimeout, func(ctx context.Context) error {
+			var err error
+			in.cons, err = EnsureConsumer(ctx, w.js, t, w.cfg)
+			if errors.Is(err, jetstream.ErrStreamNotFound) {
+				w.repair.streams(ctx, w)
+			}
+			return err
+		})
 		if err != nil {
+			if ctx.Err() != nil {
+				return nil // stopped while starting: nothing held, nothing to hand back
+			}
 			return err
 		}
-		intakes = append(intakes, &intake{w: w, typ: t, cons: cons, log: w.log.With(zap.String("type", string(t)))})
+		intakes = append(intakes, in)
+	}
+	err := startretry.Do(ctx, w.log, "open kv bucket "+HandbacksBucket, w.cfg.StartTimeout, func(ctx context.Context) error {
+		kv, err := ensureHandbacks(ctx, w.js, w.cfg.Streams)
+		if err == nil {
+			w.mu.Lock()
+			w.kv = kv
+			w.mu.Unlock()
+		}
+		return err
+	})
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
 	}
 	w.mu.Lock()
 	w.disp = newDispatcher(w, ctx, hard)
@@ -202,7 +250,7 @@ func (w *Worker) Run(ctx context.Context) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			in.run(ctx)
+			in.run(ctx, hard)
 		}()
 	}
 	wg.Add(3)
@@ -228,24 +276,63 @@ func (w *Worker) Run(ctx context.Context) error {
 		defer wg.Done()
 		w.disp.wait()
 	}()
-	w.log.Info("worker stopping: no new jobs pulled; waiting for in-flight jobs", zap.Duration("timeout", w.cfg.ShutdownTimeout))
 	done := make(chan struct{})
 	go func() {
 		wg.Wait()
 		close(done)
 	}()
-	timer := time.NewTimer(w.cfg.ShutdownTimeout)
+	w.shutdown(done, cancelHard)
+	return nil
+}
+
+// settleReserve is the part of ShutdownTimeout kept for storing the results
+// of calls cancelled at the soft deadline and for handing jobs back: a
+// quarter of it, at most 5s.
+func settleReserve(total time.Duration) time.Duration {
+	return min(total/4, 5*time.Second)
+}
+
+// shutdown waits for in-flight jobs (done) until the soft deadline, then
+// cancels their calls (cancel) and waits for their hand-backs until the
+// hard deadline, ShutdownTimeout after it began; settles observe that
+// deadline too (settleContext). Past it, shutdown returns anyway: a job
+// still held then is redelivered after ack_wait.
+func (w *Worker) shutdown(done <-chan struct{}, cancel context.CancelFunc) {
+	start := time.Now()
+	end := start.Add(w.cfg.ShutdownTimeout)
+	w.mu.Lock()
+	w.stopAt = end
+	w.mu.Unlock()
+	soft := w.cfg.ShutdownTimeout - settleReserve(w.cfg.ShutdownTimeout)
+	w.log.Info("worker stopping: no new jobs pulled; waiting for in-flight jobs",
+		zap.Duration("timeout", w.cfg.ShutdownTimeout), zap.Duration("calls_may_finish_within", soft))
+	timer := time.NewTimer(soft)
 	defer timer.Stop()
 	select {
 	case <-done:
 	case <-timer.C:
-		w.log.Warn("shutdown timeout: cancelling in-flight calls and handing their jobs back")
-		cancelHard()
-		<-done
+		w.log.Warn("shutdown: cancelling in-flight calls and handing their jobs back")
+		cancel()
+		last := time.NewTimer(time.Until(end))
+		defer last.Stop()
+		select {
+		case <-done:
+		case <-last.C:
+			w.log.Error("shutdown timeout reached with jobs still held; they are redelivered after ack_wait")
+		}
 	}
-	w.log.Info("worker stopped", zap.String("worker", w.cfg.ID))
-	return nil
+	w.log.Info("worker stopped", zap.String("worker", w.cfg.ID), zap.Duration("took", time.Since(start).Round(time.Millisecond)))
 }
+
+// stopDeadline is the shutdown deadline, once Run is stopping.
+func (w *Worker) stopDeadline() (time.Time, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.stopAt, !w.stopAt.IsZero()
+}
+
+// serverNow is the JetStream server's time (Config.ServerNow).
+func (w *Worker) serverNow() time.Time { return w.cfg.ServerNow() }
 
 // concurrency returns the per-flow in-flight bound of type t.
 func (w *Worker) concurrency(t jobs.Type) int {

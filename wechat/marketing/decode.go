@@ -9,6 +9,8 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+
+	"github.com/couponq/couponq/internal/strictjson"
 )
 
 // DecodeError is a job's request object that does not decode into the typed
@@ -31,7 +33,8 @@ func (e *DecodeError) Error() string {
 
 // DecodeRequest strictly decodes a job's "request" JSON object into the typed
 // request for op. Field names must match the API's exactly (case included);
-// unknown or repeated fields, wrong JSON types and trailing data are
+// unknown or repeated fields, wrong JSON types, non-integer numbers (1e2,
+// 1.0) for integer fields, invalid UTF-8, lone surrogates and trailing data are
 // *DecodeError values naming the field, e.g.
 // `request.display_info.name: expected string, got number`. JSON null counts
 // as absent. It does NOT call Validate.
@@ -39,6 +42,11 @@ func DecodeRequest(op Operation, raw []byte) (Request, error) {
 	req := NewRequest(op)
 	if req == nil {
 		return nil, fmt.Errorf("marketing: decode request: unknown operation %q", op)
+	}
+	// encoding/json replaces invalid UTF-8 and lone surrogates with U+FFFD:
+	// a coupon code the producer never sent. Refuse them instead.
+	if err := strictjson.CheckText(raw); err != nil {
+		return nil, &DecodeError{Problem: "cannot be represented faithfully: " + err.Error()}
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
