@@ -44,9 +44,11 @@ func TestStreamLeaderLossMidRun(t *testing.T) {
 	admin := &sandbox.AdminClient{BaseURL: sbURL}
 
 	// Worker i talks to node i only (it learns the others from the cluster).
+	// Both at once on a fresh cluster: stream creation races and may time
+	// out while leaders are elected; the workers retry rather than exit.
 	w1 := startWorker(t, bins.worker, dir, "w1", nodes[0].url, sbURL, keys)
-	waitReady(ctx, t, w1)
 	w2 := startWorker(t, bins.worker, dir, "w2", nodes[1].url, sbURL, keys)
+	waitReady(ctx, t, w1)
 	waitReady(ctx, t, w2)
 
 	nc, err := nats.Connect(strings.Join([]string{nodes[0].url, nodes[1].url, nodes[2].url}, ","), nats.MaxReconnects(-1))

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -59,6 +60,7 @@ type Node struct {
 	// http.listen is off or its address was taken.
 	HTTP    *opshttp.Server
 	closers []func()
+	started atomic.Bool // Start finished: the fields above are set
 
 	mu       sync.Mutex
 	deadline time.Time // Close must be done by then (shutdown.go)
@@ -73,6 +75,15 @@ func Start(ctx context.Context, cfg *config.Config, log *zap.Logger) (_ *Node, e
 			rt.Close()
 		}
 	}()
+	// The operations server comes first: /healthz answers and /readyz says
+	// "starting" while NATS, streams and keys are still being set up (start
+	// retries may take a while on a cluster that elects its leaders).
+	if err = rt.newMetrics(); err != nil {
+		return nil, err
+	}
+	if err = rt.serveOps(rt.Registry); err != nil {
+		return nil, err
+	}
 	url := cfg.NATS.URL
 	if cfg.NATS.Embedded() {
 		if rt.Server, err = startEmbedded(cfg.NATS); err != nil {
@@ -127,9 +138,6 @@ func Start(ctx context.Context, cfg *config.Config, log *zap.Logger) (_ *Node, e
 		return nil, fmt.Errorf("rate limiter: %w", err)
 	}
 	rt.closers = append(rt.closers, func() { _ = rt.Limiter.Close() })
-	if err = rt.newMetrics(); err != nil {
-		return nil, err
-	}
 	rt.Client, err = wechat.New(wechat.Config{
 		Observe:         rt.observeAPI,
 		BaseURL:         baseURL,
@@ -148,9 +156,7 @@ func Start(ctx context.Context, cfg *config.Config, log *zap.Logger) (_ *Node, e
 	if err != nil {
 		return nil, err
 	}
-	if err = rt.serveOps(rt.Registry); err != nil {
-		return nil, err
-	}
+	rt.started.Store(true)
 	return rt, nil
 }
 

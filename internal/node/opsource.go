@@ -18,6 +18,9 @@ import (
 // intake and in flows, dead letters per type, the limiter's keys and the
 // live worker count).
 func (rt *Node) Snapshot(ctx context.Context) (ops.Snapshot, error) {
+	if !rt.started.Load() {
+		return ops.Snapshot{}, errStarting
+	}
 	snap := ops.Snapshot{Backlog: map[string]uint64{}, DLQDepth: map[string]uint64{}, LiveWorkers: rt.Limiter.Workers()}
 	flows, err := rt.Worker.FlowStats(ctx)
 	if err != nil {
@@ -69,6 +72,9 @@ func (rt *Node) subjectCounts(ctx context.Context, stream, filter string) (map[s
 // jobs (its streams and consumers exist; merchant keys were loaded at
 // Start, which fails without them).
 func (rt *Node) Ready(context.Context) error {
+	if !rt.started.Load() {
+		return errStarting
+	}
 	var errs []error
 	if st := rt.NC.Status(); st != nats.CONNECTED {
 		errs = append(errs, fmt.Errorf("NATS not connected (%s)", st))
@@ -78,6 +84,9 @@ func (rt *Node) Ready(context.Context) error {
 	}
 	return errors.Join(errs...)
 }
+
+// errStarting is the readiness and snapshot answer while Start runs.
+var errStarting = errors.New("starting: connecting to NATS, creating streams, loading keys")
 
 var (
 	_ ops.Source    = (*Node)(nil)
