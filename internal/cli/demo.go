@@ -130,7 +130,8 @@ func feedDemo(ctx context.Context, rt *node.Node, out io.Writer) int {
 		parts = append(parts, fmt.Sprintf("%s %d effects/%d requests", op, rt.Sandbox.Effects(op), st.Requests))
 	}
 	fmt.Fprintln(out, strings.Join(parts, ", ")+".")
-	fmt.Fprintln(out, "Next: `go run ./cmd/worker` keeps a worker running; `go run ./cmd/enqueue --file examples/sample-jobs.jsonl --wait` feeds it.")
+	fmt.Fprintln(out, "Next: `go run ./cmd/worker` keeps a worker running (dashboard and metrics at http://"+config.DefaultDevHTTPListen+"/);")
+	fmt.Fprintln(out, "      `go run ./cmd/enqueue --file examples/sample-jobs.jsonl --wait` feeds it; `go run ./cmd/couponq stats` shows the queues.")
 	return 0
 }
 
