@@ -41,6 +41,9 @@ type stateCache struct {
 	exists bool
 	st     state
 	rev    uint64
+	// deletedAt is the server time of the key's delete marker, when the
+	// key was deleted (exists false); 0 otherwise.
+	deletedAt int64
 }
 
 type counters struct {

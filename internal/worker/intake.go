@@ -43,16 +43,16 @@ type routed struct {
 	ack     jetstream.PubAckFuture
 }
 
-// run pulls and routes until ctx ends.
+// run pulls and routes until ctx ends. It takes whatever jobs are there at
+// once (up to intakeBatch, without waiting) and, when there are none, waits
+// for the next job alone: a batch pull that waits to fill would hold a job
+// of a light load until FetchWait passed.
 func (in *intake) run(ctx context.Context) {
 	for ctx.Err() == nil {
-		fctx, cancel := context.WithTimeout(ctx, in.w.cfg.FetchWait)
-		batch, err := in.cons.Fetch(intakeBatch, jetstream.FetchContext(fctx))
-		if err == nil {
-			in.route(ctx, batch)
-			err = batch.Error()
+		n, err := in.pull(ctx, intakeBatch, false)
+		if err == nil && n == 0 {
+			_, err = in.pull(ctx, 1, true)
 		}
-		cancel()
 		if err != nil && ctx.Err() == nil && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, jetstream.ErrNoMessages) {
 			in.log.Warn("intake: fetching jobs failed; retrying", zap.Error(err))
 			sleepCtx(ctx, time.Second)
@@ -60,11 +60,33 @@ func (in *intake) run(ctx context.Context) {
 	}
 }
 
+// pull fetches up to n jobs, waiting up to FetchWait for them when wait is
+// set, routes them and returns how many it got.
+func (in *intake) pull(ctx context.Context, n int, wait bool) (int, error) {
+	var batch jetstream.MessageBatch
+	var err error
+	if wait {
+		fctx, cancel := context.WithTimeout(ctx, in.w.cfg.FetchWait)
+		defer cancel()
+		batch, err = in.cons.Fetch(n, jetstream.FetchContext(fctx))
+	} else {
+		batch, err = in.cons.FetchNoWait(n)
+	}
+	if err != nil {
+		return 0, err
+	}
+	got := in.route(ctx, batch)
+	return got, batch.Error()
+}
+
 // route sorts one batch: invalid jobs are settled at once, valid ones are
-// published to their groups together and acknowledged once stored.
-func (in *intake) route(ctx context.Context, batch jetstream.MessageBatch) {
+// published to their groups together and acknowledged once stored. It
+// returns how many jobs the batch held.
+func (in *intake) route(ctx context.Context, batch jetstream.MessageBatch) int {
 	var out []routed
+	got := 0
 	for msg := range batch.Messages() {
+		got++
 		d := in.w.describe(in.typ, msg)
 		g, o := in.w.classify(d)
 		if o != nil {
@@ -106,6 +128,7 @@ func (in *intake) route(ctx context.Context, batch jetstream.MessageBatch) {
 			_ = in.w.js.Conn().Publish(WakeSubjectPrefix+string(in.typ), []byte(r.subject))
 		}
 	}
+	return got
 }
 
 // classify decodes a job at intake: it returns the job's group, or the
