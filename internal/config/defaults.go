@@ -102,7 +102,7 @@ func (c *Config) applyDefaults() {
 	def(&c.Retry.InitialInterval, time.Second)
 	def(&c.Retry.MaxInterval, time.Minute)
 	def(&c.Retry.MaxElapsed, time.Hour)
-	def(&c.Retry.AckWait, 30*time.Second)
+	def(&c.Retry.AckWait, 3*time.Second)
 	if c.Log.Level == "" {
 		c.Log.Level = "info"
 	}

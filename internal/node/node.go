@@ -103,6 +103,7 @@ func Start(ctx context.Context, cfg *config.Config, log *zap.Logger) (_ *Node, e
 		BackupURL:       backupURL,
 		Timeout:         cfg.WeChat.Timeout,
 		MaxConnsPerHost: totalConcurrency(cfg),
+		Logger:          log.Named("wechat"),
 	}, merchants...)
 	if err != nil {
 		return nil, fmt.Errorf("wechat client: %w", err)
