@@ -158,10 +158,13 @@ func (q *keyQueue) reserve(need int) (grant, int64, error) {
 
 // cut applies a 429 to the shared state (at most one cut per hold fleet-wide).
 func (q *keyQueue) cut(ctx context.Context) {
+	if q.count429(q.l.clk.now()) {
+		q.enterStorm(ctx)
+	}
 	q.mu.Lock()
 	q.n.throttled++
 	now := q.l.clk.now()
-	if q.cutting || (q.cache.known && q.cache.exists && q.cache.st.Cut != 0 && now-q.cache.st.Cut < int64(q.l.aimd.hold)) {
+	if q.cutting || (q.cache.known && q.cache.exists && (q.cache.st.Storm != 0 || q.cache.st.Cut != 0 && now-q.cache.st.Cut < int64(q.l.aimd.hold))) {
 		q.mu.Unlock()
 		return
 	}

@@ -200,16 +200,16 @@ func (l *Limiter) Close() error {
 
 // queue returns key's queue, creating it on first use.
 func (l *Limiter) queue(key Key) (*keyQueue, error) {
-	if err := key.validate(); err != nil {
-		return nil, err
-	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed {
 		return nil, ErrClosed
 	}
 	if q, ok := l.queues[key]; ok {
-		return q, nil
+		return q, nil // valid: checked when it was made
+	}
+	if err := key.validate(); err != nil {
+		return nil, err
 	}
 	limit, ok := l.cfg.limit(key)
 	if !ok {

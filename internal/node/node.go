@@ -260,6 +260,11 @@ func (b limiterBudget) Reserve(ctx context.Context, f worker.Flow) (worker.Slot,
 	return s, nil
 }
 
+// Accepted implements worker.Acceptor.
+func (b limiterBudget) Accepted(ctx context.Context, f worker.Flow) {
+	b.l.Accepted(ctx, ratelimit.Key{MchID: f.MchID, Type: string(f.Type)})
+}
+
 func (b limiterBudget) Throttled(ctx context.Context, f worker.Flow) {
 	b.l.Throttled(ctx, ratelimit.Key{MchID: f.MchID, Type: string(f.Type)})
 }
