@@ -3,6 +3,8 @@ package fleet
 import (
 	"context"
 	"fmt"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/couponq/couponq/jobs"
@@ -20,7 +22,7 @@ func perfRecovery(ctx context.Context, e *perfEnv) ([]perfLine, error) {
 		return nil, err
 	}
 	defer c.stop()
-	w, err := watchResults(ctx, c.js, nil)
+	w, err := watchResults(ctx, c.js, func(id string) bool { return strings.Contains(id, "/BENCH-K") })
 	if err != nil {
 		return nil, err
 	}
@@ -92,7 +94,7 @@ func perfRecovery(ctx context.Context, e *perfEnv) ([]perfLine, error) {
 	lines = append(lines, perfLine{"2 recovery", fmt.Sprintf("1 of 3 workers SIGKILLed with %d calls held fleet-wide (3 s each): last result after the kill", k),
 		sinceText(last, tKill), "≤ 5 s"})
 	lines = append(lines, perfLine{"2 recovery", "  requests / effects for those jobs", fmt.Sprintf("%d / %d", reqs, effects), fmt.Sprintf("effects = %d (no double effect)", k)})
-	e.logf("one killed: last result %s after the kill; %d requests, %d effects", sinceText(last, tKill), reqs, effects)
+	e.logf("one killed: last result %s after the kill; %d requests, %d effects; results at %s after the kill", sinceText(last, tKill), reqs, effects, arrivalsText(w, "KA", k, tKill))
 
 	// All workers killed, restarted a second later.
 	st0, eff0, err = hold("KB", k, 3*time.Second)
@@ -116,7 +118,7 @@ func perfRecovery(ctx context.Context, e *perfEnv) ([]perfLine, error) {
 	lines = append(lines, perfLine{"2 recovery", fmt.Sprintf("all 3 SIGKILLed with %d calls held, restarted 1 s later: last result after the restart", k),
 		sinceText(last, tRestart), "≤ 5 s"})
 	lines = append(lines, perfLine{"2 recovery", "  requests / effects for those jobs", fmt.Sprintf("%d / %d", reqs, effects), fmt.Sprintf("effects = %d", k)})
-	e.logf("all killed: last result %s after the restart; %d requests, %d effects", sinceText(last, tRestart), reqs, effects)
+	e.logf("all killed: last result %s after the restart; %d requests, %d effects; results at %s after the restart", sinceText(last, tRestart), reqs, effects, arrivalsText(w, "KB", k, tRestart))
 
 	// Slow calls, nobody killed: no redelivery while they are in progress.
 	const slow = 6
@@ -133,6 +135,23 @@ func perfRecovery(ctx context.Context, e *perfEnv) ([]perfLine, error) {
 		fmt.Sprintf("%d / %d / %s", reqs, effects, sinceText(last, t0)), fmt.Sprintf("%d requests (no redelivery storm)", slow)})
 	e.logf("slow calls: %d requests, %d effects, last result after %s", reqs, effects, sinceText(last, t0))
 	return lines, nil
+}
+
+// arrivalsText lists when the results of the n jobs with prefix arrived,
+// in seconds after from, sorted.
+func arrivalsText(w *watcher, prefix string, n int, from time.Time) string {
+	var secs []float64
+	for i := range n {
+		if at, ok := w.arrival(jobs.MsgID(jobs.TypeBusifavorUse, useRequestNo(prefix, i))); ok {
+			secs = append(secs, at.Sub(from).Seconds())
+		}
+	}
+	sort.Float64s(secs)
+	parts := make([]string, len(secs))
+	for i, v := range secs {
+		parts[i] = fmt.Sprintf("%.1f", v)
+	}
+	return strings.Join(parts, " ")
 }
 
 func toStrMap[K ~string](m map[K]int) map[string]int {
