@@ -107,6 +107,10 @@ func New(ctx context.Context, js jetstream.JetStream, cfg Config) (*Limiter, err
 	l.wg.Add(2)
 	go l.watch(l.state, l.applyState)
 	go l.watch(l.members, l.roster.apply)
+	if nc := js.Conn(); nc != nil {
+		l.wg.Add(1)
+		go l.watchReconnects(nc)
+	}
 	l.log.Info("rate limiter started",
 		zap.Duration("server_clock_uncertainty", l.clk.uncertainty()))
 	return l, nil
