@@ -35,6 +35,13 @@ type aimd struct {
 	// stays a small fraction of the requests at any rate.
 	probeRequests float64
 	minK, maxK    time.Duration
+	// probe is the budget during a 429 storm, as a fraction of the limit.
+	probe float64
+	// stormRun and stormSpan detect a storm in one process: this many 429s
+	// in a row, with no accepted answer between them, over at least this
+	// long (longer than the slots reserved before a cut take to drain).
+	stormRun  int
+	stormSpan time.Duration
 }
 
 func defaultAIMD() aimd {
@@ -45,11 +52,17 @@ func defaultAIMD() aimd {
 		probeRequests: 200,
 		minK:          2 * time.Second,
 		maxK:          30 * time.Second,
+		probe:         0.05,
+		stormRun:      8,
+		stormSpan:     300 * time.Millisecond,
 	}
 }
 
 // budget is the fraction of the configured limit usable at server time now.
 func (a aimd) budget(st state, now int64) float64 {
+	if st.Storm != 0 {
+		return a.probe
+	}
 	if st.Cut == 0 || st.K <= 0 {
 		return 1
 	}
@@ -67,7 +80,7 @@ func (a aimd) budget(st state, now int64) float64 {
 // st alone, when a cut happened less than hold ago: that 429 is part of the
 // burst the previous cut already answered.
 func (a aimd) throttle(st state, now int64, limit float64) (state, bool) {
-	if st.Cut != 0 && now-st.Cut < int64(a.hold) {
+	if st.Storm != 0 || st.Cut != 0 && now-st.Cut < int64(a.hold) {
 		return st, false
 	}
 	w := a.budget(st, now)
@@ -87,4 +100,25 @@ func rate(limit, headroom, f float64) float64 {
 		return limit * headroom * 0.01
 	}
 	return r
+}
+
+// storm puts st into a 429 storm at now: the budget drops to the probe
+// rate. It reports false when st is in one already.
+func (a aimd) storm(st state, now int64) (state, bool) {
+	if st.Storm != 0 {
+		return st, false
+	}
+	st.Storm = now
+	return st, true
+}
+
+// calm ends a storm: the API accepted a request again, so the budget
+// returns to what it was before the storm's first 429 (the storm was the
+// API's, not a lower limit: were the limit lower, the ordinary cuts find it).
+func (a aimd) calm(st state) (state, bool) {
+	if st.Storm == 0 {
+		return st, false
+	}
+	st.Storm, st.Cut, st.WMax, st.K = 0, 0, 0, 0
+	return st, true
 }

@@ -15,10 +15,9 @@ import (
 const opTimeout = 2 * time.Second
 
 // stateTTL is how long an untouched key's pacing state is kept: forever (0).
-// A key created again starts one horizon (250 ms) in the future, which is
-// right after a real loss but would delay the first redemption of a quiet
-// merchant after every expiry; an old tat costs nothing (start = max(tat,
-// now)), and there are only merchants × 4 keys.
+// An expired key would look deleted, and a deleted key's state starts one
+// horizon after its delete marker (epoch.go); an old tat costs nothing
+// (start = max(tat, now)), and there are only merchants × 4 keys.
 const stateTTL = 0
 
 // bucket is a KV bucket that is created (or updated) idempotently and created

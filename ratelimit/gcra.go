@@ -7,9 +7,12 @@ import (
 
 // Pacing constants. Times are server-clock unix nanoseconds.
 const (
-	// minHorizon bounds how far ahead of now a slot may be reserved, so a
-	// budget cut takes effect for everything not yet reserved within it.
-	minHorizon = 250 * time.Millisecond
+	// horizon bounds how far ahead of now a slot may be reserved, at every
+	// rate and budget, so a budget cut takes effect for everything not yet
+	// reserved within it, and every slot ever granted lies at most this far
+	// after the compare-and-set that granted it (the bound the recovery of a
+	// lost state rests on: see lostFloor).
+	horizon = 250 * time.Millisecond
 	// batchSpan bounds one reservation: at most rate × batchSpan slots per
 	// compare-and-set (500/s → 12 slots, ~40 CAS per second fleet-wide).
 	batchSpan = 25 * time.Millisecond
@@ -22,12 +25,6 @@ const (
 // paced rate never exceeds r.
 func interval(r float64) int64 {
 	return int64(math.Ceil(float64(time.Second) / r))
-}
-
-// horizon is how far ahead of now slots may be reserved at spacing iv:
-// max(250ms, 2 slots).
-func horizon(iv int64) int64 {
-	return max(int64(minHorizon), 2*iv)
 }
 
 // batchCap is the most slots one reservation takes at spacing iv (at least 1).

@@ -16,8 +16,6 @@ func TestIntervalNeverExceedsRate(t *testing.T) {
 }
 
 func TestHorizonAndBatchCap(t *testing.T) {
-	require.Equal(t, int64(minHorizon), horizon(interval(500)))
-	require.Equal(t, 2*int64(time.Second), horizon(interval(1)), "2 slots at low rates")
 	require.Equal(t, 12, batchCap(interval(492.5)), "25 ms at 492.5/s")
 	require.Equal(t, 1, batchCap(interval(20)))
 }

@@ -31,7 +31,12 @@ type keyQueue struct {
 	lastErr error // last failure to reach the shared state; nil once it worked
 	waiting int   // callers inside Wait
 	cutting bool  // a Throttled call is writing a cut
-	n       counters
+	calming bool  // an Accepted call is ending a storm
+	// run429 counts this process's 429s since its last accepted answer,
+	// the first of them at runStart (server ns): storm.go.
+	run429   int
+	runStart int64
+	n        counters
 }
 
 // stateCache is the last known shared state of a key, fed by the driver's own
@@ -41,6 +46,9 @@ type stateCache struct {
 	exists bool
 	st     state
 	rev    uint64
+	// deletedAt is the server time of the key's delete marker, when the
+	// key was deleted (exists false); 0 otherwise.
+	deletedAt int64
 }
 
 type counters struct {

@@ -25,8 +25,13 @@ func (q *keyQueue) current(ctx context.Context) (stateCache, error) {
 	kv := q.l.state.handle()
 	e, err := kv.Get(ctx, q.kvKey)
 	switch {
-	case errors.Is(err, jetstream.ErrKeyNotFound), errors.Is(err, jetstream.ErrKeyDeleted):
+	case errors.Is(err, jetstream.ErrKeyNotFound):
 		c = stateCache{known: true}
+	case errors.Is(err, jetstream.ErrKeyDeleted):
+		c = stateCache{known: true, deletedAt: q.l.clk.now()}
+		if e != nil {
+			c.deletedAt, c.rev = e.Created().UnixNano(), e.Revision()
+		}
 	case err != nil:
 		q.l.state.repair(ctx, err)
 		return stateCache{}, fmt.Errorf("get pacing state %s: %w", q.kvKey, err)
@@ -34,9 +39,9 @@ func (q *keyQueue) current(ctx context.Context) (stateCache, error) {
 		st, err := decodeState(e.Value())
 		if err != nil {
 			// A value we cannot read is replaced (by revision) with a fresh
-			// state one horizon ahead.
+			// state after every slot it may have granted.
 			q.l.log.Warn("unreadable rate limit state replaced", zap.Stringer("key", q.key), zap.Error(err))
-			st = state{TAT: q.l.clk.now() + int64(minHorizon)}
+			st = state{TAT: q.l.clk.now() + int64(horizon) + q.minInterval()}
 		}
 		c = stateCache{known: true, exists: true, st: st, rev: e.Revision()}
 	}
@@ -91,6 +96,12 @@ func (q *keyQueue) write(ctx context.Context, c stateCache, st state) (bool, err
 	return true, nil
 }
 
+// minInterval is the key's slot spacing at the full budget: the closest
+// two slots of its state ever are.
+func (q *keyQueue) minInterval() int64 {
+	return interval(rate(q.limit, q.l.cfg.Headroom, 1))
+}
+
 // maxAttempts bounds compare-and-set attempts per reservation or cut.
 const maxAttempts = 8
 
@@ -105,18 +116,25 @@ func (q *keyQueue) reserve(need int) (grant, int64, error) {
 		if err != nil {
 			return grant{}, 0, err
 		}
-		now := q.l.clk.now()
 		if !c.exists {
-			// A new (or lost) state starts one horizon ahead, after any slot
-			// still held against a lost one.
-			hz := horizon(interval(rate(q.limit, q.l.cfg.Headroom, 1)))
-			if _, err := q.write(ctx, c, state{TAT: now + hz}); err != nil {
+			// A new state starts at once, unless a lost one may still have
+			// slots out: then one interval after the last of them (epoch.go).
+			floor, lost, err := q.lostFloor(ctx, c.deletedAt)
+			if err != nil {
+				return grant{}, 0, err
+			}
+			start := q.l.clk.now()
+			if lost {
+				start = max(start, floor+int64(horizon)+q.minInterval())
+			}
+			if _, err := q.write(ctx, c, state{TAT: start}); err != nil {
 				return grant{}, 0, err
 			}
 			continue
 		}
+		now := q.l.clk.now()
 		iv := interval(rate(q.limit, q.l.cfg.Headroom, q.l.aimd.budget(c.st, now)))
-		g, tat, retryAt := reserve(c.st.TAT, now, iv, horizon(iv), min(need, batchCap(iv)))
+		g, tat, retryAt := reserve(c.st.TAT, now, iv, int64(horizon), min(need, batchCap(iv)))
 		if g.n == 0 {
 			return g, retryAt, nil
 		}
@@ -140,10 +158,13 @@ func (q *keyQueue) reserve(need int) (grant, int64, error) {
 
 // cut applies a 429 to the shared state (at most one cut per hold fleet-wide).
 func (q *keyQueue) cut(ctx context.Context) {
+	if q.count429(q.l.clk.now()) {
+		q.enterStorm(ctx)
+	}
 	q.mu.Lock()
 	q.n.throttled++
 	now := q.l.clk.now()
-	if q.cutting || (q.cache.known && q.cache.exists && q.cache.st.Cut != 0 && now-q.cache.st.Cut < int64(q.l.aimd.hold)) {
+	if q.cutting || (q.cache.known && q.cache.exists && (q.cache.st.Storm != 0 || q.cache.st.Cut != 0 && now-q.cache.st.Cut < int64(q.l.aimd.hold))) {
 		q.mu.Unlock()
 		return
 	}

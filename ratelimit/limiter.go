@@ -23,6 +23,7 @@ type Limiter struct {
 	clk     *serverClock
 	aimd    aimd
 	state   *bucket
+	epoch   *bucket // file storage: when the state bucket was first created (epoch.go)
 	members *bucket
 	roster  *roster
 
@@ -81,10 +82,20 @@ func New(ctx context.Context, js jetstream.JetStream, cfg Config) (*Limiter, err
 		Storage:     jetstream.MemoryStorage,
 		Replicas:    cfg.Replicas,
 	}, cfg.Clock.Now)
-	for _, b := range []*bucket{l.state, l.members} {
+	l.epoch = newBucket(js, jetstream.KeyValueConfig{
+		Bucket:      epochBucketName(cfg.StateBucket),
+		Description: "couponq: when the rate limit state bucket was first created",
+		History:     1,
+		Storage:     jetstream.FileStorage,
+		Replicas:    cfg.Replicas,
+	}, cfg.Clock.Now)
+	for _, b := range []*bucket{l.state, l.epoch, l.members} {
 		if _, err := b.ensure(ctx); err != nil {
 			return nil, fmt.Errorf("ratelimit: %w", err)
 		}
+	}
+	if err := l.recordEpoch(ctx); err != nil {
+		return nil, fmt.Errorf("ratelimit: %w", err)
 	}
 	// A few heartbeats give the first clock samples; the best round trip wins.
 	for range 3 {
@@ -96,6 +107,10 @@ func New(ctx context.Context, js jetstream.JetStream, cfg Config) (*Limiter, err
 	l.wg.Add(2)
 	go l.watch(l.state, l.applyState)
 	go l.watch(l.members, l.roster.apply)
+	if nc := js.Conn(); nc != nil {
+		l.wg.Add(1)
+		go l.watchReconnects(nc)
+	}
 	l.log.Info("rate limiter started",
 		zap.Duration("server_clock_uncertainty", l.clk.uncertainty()))
 	return l, nil
@@ -189,16 +204,16 @@ func (l *Limiter) Close() error {
 
 // queue returns key's queue, creating it on first use.
 func (l *Limiter) queue(key Key) (*keyQueue, error) {
-	if err := key.validate(); err != nil {
-		return nil, err
-	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed {
 		return nil, ErrClosed
 	}
 	if q, ok := l.queues[key]; ok {
-		return q, nil
+		return q, nil // valid: checked when it was made
+	}
+	if err := key.validate(); err != nil {
+		return nil, err
 	}
 	limit, ok := l.cfg.limit(key)
 	if !ok {
@@ -220,6 +235,9 @@ func (l *Limiter) applyState(e jetstream.KeyValueEntry) {
 		return // a type this process has no limit for, or closed
 	}
 	c := stateCache{known: true, rev: e.Revision()}
+	if e.Operation() != jetstream.KeyValuePut {
+		c.deletedAt = e.Created().UnixNano()
+	}
 	if e.Operation() == jetstream.KeyValuePut {
 		st, err := decodeState(e.Value())
 		if err != nil {

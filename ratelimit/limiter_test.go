@@ -226,9 +226,12 @@ func TestWaitsForOneKeyNeverDelayAnother(t *testing.T) {
 			errs <- err
 		}()
 	}
+	// The first goes at once (a fresh state starts now), the others wait
+	// 20 s each.
+	require.NoError(t, <-errs)
 	require.Eventually(t, func() bool {
 		ks, ok := statsFor(l, slow)
-		return ok && ks.Waiting == 3
+		return ok && ks.Waiting == 2
 	}, 10*time.Second, 5*time.Millisecond)
 
 	for range 5 {
@@ -236,11 +239,11 @@ func TestWaitsForOneKeyNeverDelayAnother(t *testing.T) {
 		require.NoError(t, err)
 	}
 	ks, _ := statsFor(l, slow)
-	require.Equal(t, 3, ks.Waiting, "the slow key's callers are still waiting")
-	require.Zero(t, ks.Waits)
+	require.Equal(t, 2, ks.Waiting, "the slow key's callers are still waiting")
+	require.Equal(t, uint64(1), ks.Waits)
 
 	cancel()
-	for range 3 {
+	for range 2 {
 		require.ErrorIs(t, <-errs, context.Canceled)
 	}
 	ks, _ = statsFor(l, slow)
@@ -257,6 +260,8 @@ func TestWaitRefusesWhatItCannotPace(t *testing.T) {
 
 	// A caller blocked at Close gets ErrClosed, and so does any later one.
 	l2 := b.limiter(t, "w2", func(c *Config) { c.Limits["busifavor.use"] = 0.01 })
+	_, err = l2.Wait(b.ctx, Key{MchID: "1900000001", Type: "busifavor.use"}) // the first slot is due at once
+	require.NoError(t, err)
 	errs := make(chan error, 1)
 	go func() {
 		_, err := l2.Wait(b.ctx, Key{MchID: "1900000001", Type: "busifavor.use"})
@@ -325,12 +330,13 @@ func TestWaitReleasesCallersAtTheirSlotsOnly(t *testing.T) {
 			done <- err
 		}()
 	}
-	// Nothing is released while the clock stands still.
+	// Only the caller whose slot is due at once (a fresh state starts now)
+	// is released while the clock stands still.
 	require.Eventually(t, func() bool {
 		ks, ok := statsFor(l, key)
-		return ok && ks.Waiting == n && ks.Slots >= 1 && fc.Pending() >= 2
+		return ok && len(done) == 1 && ks.Waiting == n-1 && ks.Slots >= 2 && fc.Pending() >= 2
 	}, 10*time.Second, 5*time.Millisecond)
-	require.Len(t, done, 0)
+	require.Len(t, done, 1)
 
 	// Move the clock to each next timer until everyone went.
 	for finished := 0; finished < n; {
@@ -425,18 +431,28 @@ func TestGivingUpPassesTheSlotOn(t *testing.T) {
 		granted = append(granted, slot)
 	}
 	key := Key{MchID: "1900000001", Type: "product_coupon.update"}
+	// The key's first slot is due at once (a fresh state bucket).
+	_, err := l.Wait(b.ctx, key)
+	require.NoError(t, err)
 	ctxA, cancelA := context.WithCancel(b.ctx)
 	errA := make(chan error, 1)
 	go func() {
 		_, err := l.Wait(ctxA, key)
 		errA <- err
 	}()
-	// A holds the first slot (one horizon = 2 intervals ahead) before B comes.
+	// The next slot, 10 s later, is reserved one horizon before it is due:
+	// step the driver's sleep until A holds it and sleeps until it.
+	require.Eventually(t, func() bool { return fc.Pending() == 1 }, 10*time.Second, time.Millisecond)
+	if d, ok := fc.NextIn(); ok {
+		fc.Advance(d)
+	}
 	require.Eventually(t, func() bool {
 		ks, ok := statsFor(l, key)
-		return ok && ks.Slots == 1 && fc.Pending() == 1 // A's sleep until its slot
+		return ok && ks.Slots == 2 && fc.Pending() == 1 // A's sleep until its slot
 	}, 10*time.Second, time.Millisecond)
-	first := l.clk.now() + horizon(interval(rate(0.1, DefaultHeadroom, 1)))
+	mu.Lock()
+	first := granted[len(granted)-1] + interval(rate(0.1, DefaultHeadroom, 1))
+	mu.Unlock()
 	errB := make(chan error, 1)
 	go func() {
 		_, err := l.Wait(b.ctx, key)
@@ -459,9 +475,9 @@ func TestGivingUpPassesTheSlotOn(t *testing.T) {
 	}
 	require.NoError(t, <-errB)
 	ks, _ := statsFor(l, key)
-	require.Equal(t, uint64(1), ks.Slots, "B used A's slot; nothing new was reserved")
+	require.Equal(t, uint64(2), ks.Slots, "B used A's slot; nothing new was reserved")
 	mu.Lock()
 	defer mu.Unlock()
-	require.Len(t, granted, 1)
-	require.InDelta(t, float64(first), float64(granted[0]), float64(ms), "A's slot, at the state's start")
+	require.Len(t, granted, 2)
+	require.InDelta(t, float64(first), float64(granted[1]), float64(ms), "A's slot, one interval after the first")
 }

@@ -122,7 +122,7 @@ func simulate(t *testing.T, c simConfig) simResult {
 			now := e.at + w.skew
 			f := c.aimd.budget(st, now)
 			iv := interval(rate(c.limit, c.headroom, f))
-			hz := horizon(iv)
+			hz := int64(horizon)
 			if !created {
 				st.TAT = now + hz
 				created = true

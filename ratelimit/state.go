@@ -19,6 +19,10 @@ type state struct {
 	K int64 `json:"k,omitempty"`
 	// Cuts counts the cuts applied, fleet-wide.
 	Cuts uint64 `json:"cuts,omitempty"`
+	// Storm is when a 429 storm began (0: none): the API refused every
+	// request for a while, so the fleet only probes (aimd.probe) until it
+	// accepts one again.
+	Storm int64 `json:"storm,omitempty"`
 }
 
 func (s state) encode() ([]byte, error) {

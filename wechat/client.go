@@ -50,6 +50,9 @@ type Config struct {
 	BaseURL string
 	// BackupURL is tried once when the primary gives a connection error, a
 	// timeout or a 5xx; default DefaultBackupURL; NoBackup ("-") disables it.
+	// A primary that gives no answer (connection refused, timeout) is then
+	// skipped, calls going straight to the backup, with one probe every 2 s
+	// (doubling up to 30 s) until it answers again.
 	BackupURL string
 	// Timeout bounds each HTTP attempt; default DefaultTimeout. The caller's
 	// context deadline also applies, whichever is sooner.
@@ -68,8 +71,10 @@ type Config struct {
 	// Observe, when set, is called after every HTTP attempt with its
 	// operation, the HTTP status (0: no answer) and its duration (metrics).
 	Observe func(op marketing.Operation, status int, d time.Duration)
-	// Logger receives one line per failover and per unverified answer;
-	// default none. Key material and bodies are never logged.
+	// Logger receives one line per change of the primary host's circuit
+	// breaker (gives no answers: calls go to the backup; answers again) and
+	// per unverified answer; each failover is logged at debug level.
+	// Default none. Key material and bodies are never logged.
 	Logger *zap.Logger
 }
 
@@ -85,6 +90,7 @@ type Client struct {
 	now          func() time.Time
 	log          *zap.Logger
 	accounts     map[string]*account
+	primary      *breaker // nil without a backup host
 }
 
 // Response is an HTTP answer from WeChat Pay.
@@ -153,6 +159,9 @@ func New(cfg Config, merchants ...Merchant) (*Client, error) {
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("wechat: new client: %w", err)
+	}
+	if c.backup != "" {
+		c.primary = newBreaker(c.base, c.log, c.now)
 	}
 	if c.http == nil {
 		c.http = &http.Client{

@@ -372,7 +372,7 @@ func TestDoLogsFailoverAndUnverified(t *testing.T) {
 	entries := logs.AllUntimed()
 	require.Len(t, entries, 2, "one line per event")
 	assert.Equal(t, "wechat: failing over to backup host", entries[0].Message)
-	assert.Equal(t, zap.WarnLevel, entries[0].Level)
+	assert.Equal(t, zap.DebugLevel, entries[0].Level, "each failover at debug; the breaker logs state changes")
 	assert.Equal(t, "1002600620019090123143254435", entries[0].ContextMap()["request_no"])
 	assert.Equal(t, "wechat: answer not verified", entries[1].Message)
 	assert.Equal(t, zap.ErrorLevel, entries[1].Level)

@@ -20,8 +20,10 @@ import (
 // merchant), sends it to the primary host and, on a connection error,
 // timeout or 5xx, once more to the backup host (same body, fresh signature;
 // the request number makes the repeat idempotent). Config.Pacer is asked
-// before each attempt. 2xx answers are verified with the merchant's WeChat
-// Pay public key.
+// before each attempt that may reach the API: a backup attempt after a
+// primary attempt that could not connect uses the primary's permission, and
+// a primary known to give no answers is skipped (see Config.BackupURL).
+// 2xx answers are verified with the merchant's WeChat Pay public key.
 //
 // On success it returns the answer and nil. On failure it returns the last
 // answer (nil if none came back) and an error that is, or wraps, one of:
@@ -58,26 +60,40 @@ func (c *Client) DoPaced(ctx context.Context, mchid string, req marketing.Reques
 		hosts = append(hosts, c.backup)
 	}
 	var resp *Response
+	tried := 0
+	paid := false // the pacer allowed an attempt that never reached the API
 	for i, host := range hosts {
-		if i > 0 {
+		var br *breaker
+		if i == 0 && len(hosts) > 1 {
+			br = c.primary
+			if !br.allow() {
+				continue // known to give no answers: straight to the backup
+			}
+		}
+		if tried > 0 {
 			if !shouldFailover(err) || ctx.Err() != nil {
 				break
 			}
-			c.log.Warn("wechat: failing over to backup host",
+			c.log.Debug("wechat: failing over to backup host",
 				zap.String("op", string(op)), zap.String("mchid", a.MchID),
 				zap.String("request_no", req.RequestNo()), zap.String("from", hosts[i-1]),
 				zap.String("to", host), zap.Error(err))
 		}
+		tried++
 		// Sign before waiting for budget: RSA signing then sits outside the
 		// gap between the paced slot and the request reaching the API, so
 		// requests arrive as evenly spaced as their slots.
 		hreq, serr := c.prepare(ctx, a, req, host, body)
 		if serr != nil {
+			br.abort()
 			return nil, serr
 		}
-		if pacer != nil {
+		// An attempt that never reached the API (connection refused) did
+		// not spend what the pacer allowed: the next one uses it.
+		if pacer != nil && !paid {
 			if perr := pacer.Wait(ctx, a.MchID, op); perr != nil {
-				if i == 0 {
+				br.abort()
+				if tried == 1 {
 					return nil, &TransportError{Host: host, Err: fmt.Errorf("pacer: %w", perr)}
 				}
 				break // keep the primary's answer
@@ -92,6 +108,18 @@ func (c *Client) DoPaced(ctx context.Context, mchid string, req marketing.Reques
 			}
 			c.observe(op, status, time.Since(start))
 		}
+		var tr *TransportError
+		noAnswer := errors.As(err, &tr)
+		switch {
+		case ctx.Err() != nil:
+			br.abort() // our own deadline, not the host's fault
+		default:
+			br.record(!noAnswer)
+		}
+		paid = noAnswer && neverSent(err)
+	}
+	if tried == 0 { // unreachable: the backup is never skipped
+		return nil, &TransportError{Host: c.base, Err: errors.New("no host to try")}
 	}
 	return resp, err
 }

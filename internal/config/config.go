@@ -187,8 +187,12 @@ type Retry struct {
 	MaxInterval time.Duration `yaml:"max_interval"`
 	// MaxElapsed caps the time from enqueue to the last attempt. Default 1h.
 	MaxElapsed time.Duration `yaml:"max_elapsed"`
-	// AckWait is how long JetStream waits for a worker before redelivering;
-	// long calls send progress. Default 30s.
+	// AckWait is how long JetStream waits for a worker before redelivering
+	// a job to another: a crashed worker's jobs go to the rest of the fleet
+	// within about AckWait plus one second. A worker holding a job tells
+	// JetStream every AckWait/3 that it is still working on it, so a slow
+	// call is never redelivered while it runs. Default 3s (see
+	// docs/performance.md for the trade-off).
 	AckWait time.Duration `yaml:"ack_wait"`
 }
 

@@ -108,7 +108,7 @@ func (c *Config) applyDefaults() {
 	def(&c.Retry.InitialInterval, time.Second)
 	def(&c.Retry.MaxInterval, time.Minute)
 	def(&c.Retry.MaxElapsed, time.Hour)
-	def(&c.Retry.AckWait, 30*time.Second)
+	def(&c.Retry.AckWait, 3*time.Second)
 	if c.HTTP.Listen == nil {
 		addr := ""
 		if c.NATS.Embedded() {

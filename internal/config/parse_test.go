@@ -53,7 +53,7 @@ func TestShippedConfigStatesTheDefaults(t *testing.T) {
 	}, c.Lanes)
 	assert.Equal(t, config.Retry{
 		MaxAttempts: 8, InitialInterval: time.Second, MaxInterval: time.Minute,
-		MaxElapsed: time.Hour, AckWait: 30 * time.Second,
+		MaxElapsed: time.Hour, AckWait: 3 * time.Second,
 	}, c.Retry)
 	assert.Equal(t, config.Log{Level: "info", Format: "json"}, c.Log)
 

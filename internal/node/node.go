@@ -144,6 +144,7 @@ func Start(ctx context.Context, cfg *config.Config, log *zap.Logger) (_ *Node, e
 		BackupURL:       backupURL,
 		Timeout:         cfg.WeChat.Timeout,
 		MaxConnsPerHost: totalConcurrency(cfg),
+		Logger:          log.Named("wechat"),
 	}, merchants...)
 	if err != nil {
 		return nil, fmt.Errorf("wechat client: %w", err)
@@ -320,6 +321,11 @@ func (b limiterBudget) Reserve(ctx context.Context, f worker.Flow) (worker.Slot,
 		return nil, err
 	}
 	return s, nil
+}
+
+// Accepted implements worker.Acceptor.
+func (b limiterBudget) Accepted(ctx context.Context, f worker.Flow) {
+	b.l.Accepted(ctx, ratelimit.Key{MchID: f.MchID, Type: string(f.Type)})
 }
 
 func (b limiterBudget) Throttled(ctx context.Context, f worker.Flow) {

@@ -29,6 +29,20 @@ type Slot interface {
 	Release()
 }
 
+// Acceptor is an optional extension of Budget: Accepted reports that the
+// API answered a request of f without 429, which ends a 429 storm at once.
+// *ratelimit.Limiter provides it through internal/node.
+type Acceptor interface {
+	Accepted(ctx context.Context, f Flow)
+}
+
+// accepted tells b, when it listens, that the API accepted a request of f.
+func accepted(ctx context.Context, b Budget, f Flow) {
+	if a, ok := b.(Acceptor); ok {
+		a.Accepted(ctx, f)
+	}
+}
+
 // ErrNoBudget is wrapped when no rate budget could be had within
 // maxBudgetWait (the fleet's shared pacing state is unreachable). The job is
 // handed back for later; nothing was sent, and it is not an attempt.

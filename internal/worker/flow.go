@@ -220,8 +220,20 @@ func (f *flowRunner) next(ctx context.Context) (*groupState, jetstream.Msg) {
 }
 
 // fetch takes one job from gs's consumer without waiting; more says
-// whether the consumer has more after it.
+// whether the consumer has more after it. A consumer that has gone (memory
+// storage: lost with a restarted server, or deleted while idle) is created
+// again and asked once more at once, so the first job after a restart does
+// not wait for the next scan.
 func (f *flowRunner) fetch(ctx context.Context, gs *groupState) (jetstream.Msg, bool, error) {
+	cached := gs.cons != nil
+	msg, more, err := f.fetchOnce(ctx, gs)
+	if err != nil && cached && msg == nil && ctx.Err() == nil {
+		return f.fetchOnce(ctx, gs)
+	}
+	return msg, more, err
+}
+
+func (f *flowRunner) fetchOnce(ctx context.Context, gs *groupState) (jetstream.Msg, bool, error) {
 	if gs.cons == nil {
 		cons, err := ensureGroupConsumer(ctx, f.d.w.js, gs.subject, &f.d.w.cfg)
 		if err != nil {
@@ -247,7 +259,10 @@ func (f *flowRunner) fetch(ctx context.Context, gs *groupState) (jetstream.Msg, 
 	}
 	more := true
 	if md, err := msg.Metadata(); err == nil {
-		more = md.NumPending > 0
+		// NumPending counts only jobs never delivered: after a redelivery
+		// (a crashed worker's jobs) more may be due for redelivery too, so
+		// look again rather than wait for the next scan.
+		more = md.NumPending > 0 || md.NumDelivered > 1
 	}
 	return msg, more, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"sort"
 	"strings"
 	"time"
@@ -65,6 +66,9 @@ func (w *Worker) process(ctx context.Context, d *delivery, f Flow, slot Slot) ou
 	limited, throttled := 0, 0
 	for {
 		resp, err := w.api.DoPaced(ctx, d.mchid, job.Req, p)
+		if resp != nil && resp.StatusCode != http.StatusTooManyRequests {
+			accepted(ctx, w.cfg.Budget, f)
+		}
 		if err == nil {
 			return w.succeed(d, resp)
 		}
@@ -94,7 +98,9 @@ func (w *Worker) process(ctx context.Context, d *delivery, f Flow, slot Slot) ou
 			if w.serverNow().Sub(d.enqueuedAt) > w.cfg.MaxElapsed {
 				return w.fail(d, resp, jobs.CodeRetriesExhausted, "rate limited until retry.max_elapsed passed; last error: "+describeErr(err), true)
 			}
-			w.log.Info("rate limited by the API; waiting for budget and retrying", d.logFields(zap.String("request_id", requestID(resp, err)))...)
+			// The limiter logs the fleet's reaction (cut, storm); one line
+			// per 429 would flood the log during a storm.
+			w.log.Debug("rate limited by the API; waiting for budget and retrying", d.logFields(zap.String("request_id", requestID(resp, err)))...)
 			if w.cfg.Budget == nil {
 				// No fleet limiter to pace the retry: back off in place.
 				limited++

@@ -57,7 +57,8 @@ type Config struct {
 	// Default 25ms.
 	DecisionLead time.Duration
 	// ScanInterval is how often the flows stream is rescanned for groups
-	// with work (wake notices normally report work at once). Default 2s.
+	// with work (wake notices normally report work at once; the scan finds
+	// jobs redelivered after a crashed worker's AckWait). Default 1s.
 	ScanInterval time.Duration
 	// MaxAttempts is the most deliveries of one job. Default 8.
 	MaxAttempts int
@@ -67,7 +68,8 @@ type Config struct {
 	// MaxElapsed bounds the time from enqueue to the last attempt. Default 1h.
 	MaxElapsed time.Duration
 	// AckWait is the consumers' AckWait; progress is signalled every third
-	// of it while a job is held. Default 30s.
+	// of it while a job is held. Default 3s: a crashed worker's jobs are
+	// redelivered to the others within AckWait plus ScanInterval.
 	AckWait time.Duration
 	// MaxAckPending per consumer. Delayed retries count against it, so it
 	// is large. Default 20000.
@@ -111,7 +113,7 @@ func (c *Config) setDefaults() {
 		c.MaxElapsed = time.Hour
 	}
 	if c.AckWait <= 0 {
-		c.AckWait = 30 * time.Second
+		c.AckWait = 3 * time.Second
 	}
 	if c.MaxAckPending <= 0 {
 		c.MaxAckPending = 20000
@@ -132,7 +134,7 @@ func (c *Config) setDefaults() {
 		c.DecisionLead = 25 * time.Millisecond
 	}
 	if c.ScanInterval <= 0 {
-		c.ScanInterval = 2 * time.Second
+		c.ScanInterval = time.Second
 	}
 	if c.ServerNow == nil {
 		c.ServerNow = time.Now

@@ -37,6 +37,11 @@ const (
 	// BusifavorSystemError answers 400 SYSTEM_ERROR (the busifavor documents'
 	// "retry later with the same parameters") without changing anything.
 	BusifavorSystemError
+	// RateLimited answers 429 with the endpoint's rate-limit code, as if the
+	// API's quota were exhausted, before the sandbox's own rate limiter sees
+	// the request (it does not count as accepted). With a large Count,
+	// cleared later with ClearFaults, it is a 429 storm.
+	RateLimited
 )
 
 var faultKindNames = map[FaultKind]string{
@@ -47,6 +52,7 @@ var faultKindNames = map[FaultKind]string{
 	ProbeSignature:       "probe_signature",
 	TamperBody:           "tamper_body",
 	BusifavorSystemError: "busifavor_system_error",
+	RateLimited:          "rate_limited",
 }
 
 // String returns the kind's name as used in the admin API ("fail_before_effect", ...).
@@ -182,6 +188,21 @@ func (q *faultQueue) take(op marketing.Operation) (f Fault, ok bool) {
 	}
 	f.Count = 1
 	return f, true
+}
+
+// takeKind uses up one request of the next fault of op when it is of kind
+// k, and reports whether it did.
+func (q *faultQueue) takeKind(op marketing.Operation, k FaultKind) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	list := q.queued[op]
+	if len(list) == 0 || list[0].Kind != k {
+		return false
+	}
+	if list[0].Count--; list[0].Count == 0 {
+		q.queued[op] = list[1:]
+	}
+	return true
 }
 
 // pending returns how many requests of op the queued faults will still affect.

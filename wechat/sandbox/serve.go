@@ -65,7 +65,7 @@ func (s *Sandbox) serveAPI(w http.ResponseWriter, r *http.Request, op marketing.
 		status = writeError(w, aerr)
 		return
 	}
-	if !s.traffic.allow(mchid, op, s.now()) {
+	if s.faults.takeKind(op, RateLimited) || !s.traffic.allow(mchid, op, s.now()) {
 		s.log.Debug("sandbox rate limited", zap.String("op", string(op)), zap.String("mchid", mchid))
 		status = writeError(w, &apiError{Status: http.StatusTooManyRequests, Code: op.RateLimitCode(),
 			Message: "请求超过接口频率限制，请稍后使用原参数重试"})

@@ -1,6 +1,7 @@
 package fleet
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -40,6 +41,10 @@ type clusterConfig struct {
 	syncAlways       bool
 	headroom         float64 // 0: the workers' default
 	sandboxNice      int     // 0: start the sandbox directly
+	// logLevel of the workers; default "warn".
+	logLevel string
+	// tweak, when set, edits each worker's YAML document before it is written.
+	tweak func(doc map[string]any)
 }
 
 // cluster is one row's processes: a nats-server, the sandbox and the
@@ -51,6 +56,7 @@ type cluster struct {
 	bins       binaries
 	cfg        clusterConfig
 	natsURL    string
+	natsPort   int
 	nats       *process
 	sandboxURL string
 	sandbox    *process
@@ -60,6 +66,7 @@ type cluster struct {
 	admin      *sandbox.AdminClient
 	workers    []*process
 	workerIDs  []string
+	allWorkers []*process // every worker started, killed ones too (for their logs)
 }
 
 // startCluster starts nats-server and the sandbox in dir and waits until
@@ -80,9 +87,12 @@ func startCluster(ctx context.Context, g *group, bins binaries, dir string, cfg 
 }
 
 func (c *cluster) startNATS(ctx context.Context) error {
-	port, err := freePort()
-	if err != nil {
-		return err
+	port, err := c.natsPort, error(nil)
+	if port == 0 {
+		if port, err = freePort(); err != nil {
+			return err
+		}
+		c.natsPort = port
 	}
 	store := filepath.Join(c.dir, "jetstream")
 	args := []string{"-js", "-sd", store, "-a", "127.0.0.1", "-p", strconv.Itoa(port)}
@@ -98,8 +108,12 @@ func (c *cluster) startNATS(ctx context.Context) error {
 		return err
 	}
 	c.natsURL = fmt.Sprintf("nats://127.0.0.1:%d", port)
+	if c.nc != nil { // a restart: the benchmark's connection reconnects by itself
+		return nil
+	}
 	err = poll(ctx, c.nats, "nats-server to accept connections", func() error {
-		nc, err := nats.Connect(c.natsURL, nats.Timeout(time.Second), nats.Name("couponq-bench"))
+		nc, err := nats.Connect(c.natsURL, nats.Timeout(time.Second), nats.Name("couponq-bench"),
+			nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
 		if err != nil {
 			return err
 		}
@@ -150,7 +164,8 @@ func (c *cluster) startSandbox(ctx context.Context) error {
 // startWorkers starts n worker processes, each with its own config file,
 // and waits until every one heartbeats in the limiter's members bucket.
 func (c *cluster) startWorkers(ctx context.Context, n int) error {
-	for i := 1; i <= n; i++ {
+	first := len(c.workers) + 1
+	for i := first; i < first+n; i++ {
 		id := fmt.Sprintf("bench-w%d", i)
 		conf := filepath.Join(c.dir, id+".yaml")
 		text, err := c.workerConfig(id)
@@ -165,6 +180,7 @@ func (c *cluster) startWorkers(ctx context.Context, n int) error {
 			return err
 		}
 		c.workers = append(c.workers, p)
+		c.allWorkers = append(c.allWorkers, p)
 		c.workerIDs = append(c.workerIDs, id)
 	}
 	return c.waitHeartbeats(ctx)
@@ -188,7 +204,10 @@ func (c *cluster) workerConfig(id string) ([]byte, error) {
 		},
 		"merchants": []map[string]string{{"mchid": mchid}},
 		"limits":    limits,
-		"log":       map[string]string{"level": "warn", "format": "json"},
+		"log":       map[string]string{"level": cmp.Or(c.cfg.logLevel, "warn"), "format": "json"},
+	}
+	if c.cfg.tweak != nil {
+		c.cfg.tweak(doc)
 	}
 	if c.cfg.headroom > 0 {
 		doc["ratelimit"] = map[string]float64{"headroom": c.cfg.headroom}

@@ -1,0 +1,200 @@
+package fleet
+
+import (
+	"context"
+	"crypto"
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/wechatpay-apiv3/wechatpay-go/utils"
+
+	"github.com/couponq/couponq/jobs"
+	"github.com/couponq/couponq/wechat"
+	"github.com/couponq/couponq/wechat/marketing"
+	"github.com/couponq/couponq/wechat/sandbox"
+)
+
+// perfFailover (target 4): a product_coupon.update backlog at 20/s with
+// redemptions every 200 ms, once healthy and once with the primary host
+// refusing connections (the sandbox is the backup host). It reports the
+// achieved rate, the redemptions' latency and the failover log lines.
+func perfFailover(ctx context.Context, e *perfEnv) ([]perfLine, error) {
+	var lines []perfLine
+	var healthyP99 time.Duration = -1
+	for _, down := range []bool{false, true} {
+		name := "healthy"
+		if down {
+			name = "primary down"
+		}
+		dead, err := freePort() // nothing listens there: connection refused
+		if err != nil {
+			return lines, err
+		}
+		var c *cluster
+		cfg := clusterConfig{logLevel: "info"}
+		if down {
+			cfg.tweak = func(doc map[string]any) {
+				wc := doc["wechat"].(map[string]any)
+				wc["backup_url"] = c.sandboxURL
+				wc["base_url"] = fmt.Sprintf("http://127.0.0.1:%d", dead)
+			}
+		}
+		c, err = perfCluster(ctx, e, "failover-"+map[bool]string{false: "healthy", true: "down"}[down], cfg)
+		if err != nil {
+			return lines, err
+		}
+		r := row{scenario: "failover", typ: jobs.TypeProductCouponUpdate, workers: 2, configured: 20, real: 20,
+			warmup: 3 * time.Second, window: pick(e, 10*time.Second, 30*time.Second), probe: true, every: 200 * time.Millisecond}
+		r.backlog = int(20 * (r.warmup + r.window + 15*time.Second).Seconds())
+		res := rowResult{row: r, dir: c.dir}
+		err = measure(ctx, c, r, &res)
+		logs, msgs := countLog(c, "fail", "backup", "circuit", "primary")
+		c.stop()
+		if err != nil {
+			return lines, err
+		}
+		p99 := percentile(res.probe.queued, 99)
+		goal := ""
+		if down {
+			goal = fmt.Sprintf("≥ 95%%; p99 ≤ healthy + 50 ms = %s", ms(healthyP99+50*time.Millisecond))
+		} else {
+			healthyP99 = p99
+		}
+		lines = append(lines,
+			perfLine{"4 failover", fmt.Sprintf("%s: update rate / limit 20, redemption p50 / p99 (2 workers)", name),
+				fmt.Sprintf("%.2f/s = %s; %s / %s", res.achieved(), pct(res.achieved()/20), ms(percentile(res.probe.queued, 50)), ms(p99)), goal},
+			perfLine{"4 failover", fmt.Sprintf("  %s: worker log lines about failing over / circuit", name), fmt.Sprint(logs), map[bool]string{true: "one per state change"}[down]},
+		)
+		e.logf("%s: %.2f/s, redemptions p50 %s p99 %s (%d missing), log lines %d %v", name, res.achieved(),
+			ms(percentile(res.probe.queued, 50)), ms(p99), res.probe.missing, logs, msgs)
+	}
+	return lines, nil
+}
+
+// perfCPU (target 5): one worker drains busifavor.use jobs from a sandbox
+// without limits; its CPU time per job is compared with one RSA-2048 sign
+// + verify done by the SDK in this process right after, in the same run.
+func perfCPU(ctx context.Context, e *perfEnv) ([]perfLine, error) {
+	op := jobs.TypeBusifavorUse
+	c, err := perfCluster(ctx, e, "cpu", clusterConfig{real: map[marketing.Operation]int{op: 0}})
+	if err != nil {
+		return nil, err
+	}
+	defer c.stop()
+	n := pick(e, 2000, 4000)
+	producer := jobs.NewProducer(c.js, jobs.ProducerConfig{})
+	if _, err := enqueueBacklog(ctx, producer, op, n); err != nil {
+		return nil, err
+	}
+	w, err := watchResults(ctx, c.js, nil, op)
+	if err != nil {
+		return nil, err
+	}
+	defer w.stop()
+	if err := c.startWorkers(ctx, 1); err != nil {
+		return nil, err
+	}
+	skip := 100 // the first jobs warm up connections and caches
+	if w.waitTotal(ctx, op, skip, time.Minute).IsZero() {
+		return nil, fmt.Errorf("no %d results within a minute", skip)
+	}
+	pid := c.workers[0].pid()
+	cpu0, ok0 := procCPU(pid)
+	got0 := w.total(op)
+	t0 := time.Now()
+	if w.waitTotal(ctx, op, n, 2*time.Minute).IsZero() {
+		return nil, fmt.Errorf("not all %d results within 2 minutes", n)
+	}
+	cpu1, ok1 := procCPU(pid)
+	jobsDone := w.total(op) - got0
+	el := time.Since(t0)
+	if !ok0 || !ok1 || jobsDone <= 0 {
+		return nil, fmt.Errorf("no CPU figures for the worker (/proc)")
+	}
+	perJob := time.Duration((cpu1 - cpu0) / float64(jobsDone) * float64(time.Second))
+	pair, err := rsaPairCPU(c.keysDir)
+	if err != nil {
+		return nil, err
+	}
+	e.logf("cpu: %d jobs in %s, worker %.2f s CPU: %s per job; RSA pair %s; ratio %.2f", jobsDone, el.Round(time.Millisecond), cpu1-cpu0, perJob, pair, float64(perJob)/float64(pair))
+	return []perfLine{
+		{"5 CPU", fmt.Sprintf("1 worker, %d busifavor.use jobs (%.0f/s): worker CPU per job", jobsDone, float64(jobsDone)/el.Seconds()), fmt.Sprintf("%.3f ms", float64(perJob)/1e6), ""},
+		{"5 CPU", "  one SDK RSA-2048 sign + verify, same run", fmt.Sprintf("%.3f ms", float64(pair)/1e6), ""},
+		{"5 CPU", "  ratio", fmt.Sprintf("%.2f×", float64(perJob)/float64(pair)), "≤ 1.15×"},
+	}, nil
+}
+
+// rsaPairCPU is the CPU time of one SHA256-RSA2048 sign (wechatpay-go's
+// utils.SignSHA256WithRSA, as the client signs) plus one verify, with the
+// sandbox merchant's key, averaged over many in this process.
+func rsaPairCPU(keysDir string) (time.Duration, error) {
+	_, files, err := sandbox.GenerateMerchant(filepath.Join(keysDir, mchid), mchid)
+	if err != nil {
+		return 0, err
+	}
+	m, err := wechat.LoadMerchant(files)
+	if err != nil {
+		return 0, err
+	}
+	key := m.PrivateKey
+	message := "POST\n/v3/marketing/busifavor/coupons/use\n1700000000\n0123456789abcdef0123456789abcdef\n{\"coupon_code\":\"x\"}\n"
+	const n = 1000
+	start := selfCPU()
+	for range n {
+		sig, err := utils.SignSHA256WithRSA(message, key)
+		if err != nil {
+			return 0, err
+		}
+		raw, _ := base64.StdEncoding.DecodeString(sig)
+		sum := sha256.Sum256([]byte(message))
+		if err := rsa.VerifyPKCS1v15(&key.PublicKey, crypto.SHA256, sum[:], raw); err != nil {
+			return 0, err
+		}
+	}
+	return (selfCPU() - start) / n, nil
+}
+
+// selfCPU is this process's user+system CPU time so far.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// perfFleet8 (target 6): the ratelimit benchmark's busifavor.use row with 8
+// workers at 500/s.
+func perfFleet8(ctx context.Context, e *perfEnv) ([]perfLine, error) {
+	o, err := ParseOptions(nil, os.Stderr)
+	if err != nil {
+		return nil, err
+	}
+	o.SandboxNice = e.o.SandboxNice
+	o.Scenarios = []string{ScenarioBusifavor}
+	o.BusifavorWorkers = []int{8}
+	if e.o.Quick {
+		o.Warmup, o.BusifavorWindow = 3*time.Second, 8*time.Second
+	}
+	rows := planRows(o)
+	dir, err := e.dir("fleet8")
+	if err != nil {
+		return nil, err
+	}
+	res := runRow(ctx, e.g, e.bins, dir, o, rows[0])
+	if res.err != nil {
+		return nil, res.err
+	}
+	u := res.achieved() / float64(res.configured)
+	e.logf("fleet8: %.2f/s (%s), max %d in 1 s, %d 429s, machine %.2f of %d cores", res.achieved(), pct(u), res.stats.MaxAcceptedPerSecond, res.stats.Status429, res.cpu.machine, res.cpu.cores)
+	return []perfLine{
+		{"6 fleet", "8 workers, busifavor.use 500/s: achieved / utilization", fmt.Sprintf("%.2f/s = %s", res.achieved(), pct(u)), "≥ 97%"},
+		{"6 fleet", "  most accepted in any 1 s / 429s", fmt.Sprintf("%d / %s", res.stats.MaxAcceptedPerSecond, share(res.stats.Status429, res.stats.Requests)), "≤ 500 / 0"},
+		{"6 fleet", "  CPU busy (machine) / workers (sum) / sandbox / nats-server", fmt.Sprintf("%.2f of %d / %.2f / %.2f / %.2f", res.cpu.machine, res.cpu.cores,
+			res.cpu.sum(res.pids.workers...), res.cpu.sum(res.pids.sandbox), res.cpu.sum(res.pids.nats)), ""},
+	}, nil
+}

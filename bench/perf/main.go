@@ -1,0 +1,29 @@
+// Command perf is couponq's latency, recovery and CPU benchmark (issue 9):
+// it builds and starts real processes — a nats-server, the WeChat Pay
+// sandbox (cmd/sandbox) and worker processes (cmd/worker) — runs one
+// scenario per target (first-request latency, recovery after SIGKILL, 429
+// storm, lowered real limit, dead primary host, CPU per job, 8 workers at
+// 500/s) and prints one Markdown table with a line per measurement.
+//
+//	go run ./bench/perf [--quick] [--src DIR] [flags]
+//
+// Run it from the repository root; --help lists the flags. --src builds the
+// worker from another checkout (the "before" column of docs/performance.md).
+// It is a measurement tool: it asserts nothing about timing.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/couponq/couponq/bench/internal/fleet"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := fleet.RunPerf(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}

@@ -1,0 +1,85 @@
+package ratelimit
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/couponq/couponq/internal/natstest"
+)
+
+// BenchmarkReserveGrant is the pure GCRA step of one reservation.
+func BenchmarkReserveGrant(b *testing.B) {
+	iv := interval(rate(500, DefaultHeadroom, 1))
+	now := int64(1_800_000_000_000_000_000)
+	tat := now
+	for range b.N {
+		g, next, _ := reserve(tat, now, iv, int64(horizon), batchCap(iv))
+		tat = next
+		now = g.slot(g.n - 1)
+	}
+}
+
+// BenchmarkAIMDBudget is the budget computed for every reservation after a
+// cut (the CUBIC curve).
+func BenchmarkAIMDBudget(b *testing.B) {
+	a := defaultAIMD()
+	st, _ := a.throttle(state{TAT: 1}, 1_000_000_000, 500)
+	now := int64(2_500_000_000)
+	var sink float64
+	for range b.N {
+		sink += a.budget(st, now)
+	}
+	_ = sink
+}
+
+// BenchmarkWait is one Limiter.Wait on a key with plenty of budget against
+// an embedded JetStream server: the per-request cost of the limiter in a
+// worker (reservations are batched, so most Waits take a slot from the
+// local pool). The limit is high so the benchmark measures CPU, not pacing.
+func BenchmarkWait(b *testing.B) {
+	srv := natstest.Start(b)
+	ctx := natstest.Context(b)
+	js, err := jetstream.New(natstest.Connect(b, srv.ClientURL()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	l, err := New(ctx, js, Config{WorkerID: "bench", Limits: map[string]float64{"busifavor.use": 1e6}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	key := Key{MchID: "1900000001", Type: "busifavor.use"}
+	wctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		if _, err := l.Wait(wctx, key); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkAccepted is the per-answer storm check outside a storm.
+func BenchmarkAccepted(b *testing.B) {
+	srv := natstest.Start(b)
+	ctx := natstest.Context(b)
+	js, err := jetstream.New(natstest.Connect(b, srv.ClientURL()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	l, err := New(ctx, js, Config{WorkerID: "bench", Limits: map[string]float64{"busifavor.use": 500}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	key := Key{MchID: "1900000001", Type: "busifavor.use"}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		l.Accepted(ctx, key)
+	}
+}
