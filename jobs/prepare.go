@@ -41,9 +41,8 @@ func Prepare(t Type, job Job, eventTime time.Time) (*Prepared, error) {
 		return nil, err
 	}
 	if job.ID == "" {
-		// Re-encode with the derived id so the worker and the result agree.
-		job.ID = d.ID
-		if data, err = json.Marshal(job); err != nil {
+		// Add the derived id so the worker and the result agree.
+		if data, err = withID(data, d.ID); err != nil {
 			return nil, &InvalidJobError{Reason: "cannot encode job: " + err.Error(), Err: err}
 		}
 	}
@@ -75,4 +74,22 @@ func fillUseTime(raw json.RawMessage, eventTime time.Time) (json.RawMessage, err
 		return nil, fmt.Errorf("encode request: %w", err)
 	}
 	return out, nil
+}
+
+// withID returns the encoding of a job without id (data, as json.Marshal
+// wrote it) with "id" added: the same bytes json.Marshal writes for the job
+// with ID set, since id is Job's first field, without encoding it again.
+func withID(data []byte, id string) ([]byte, error) {
+	if len(data) < 2 || data[0] != '{' || data[1] == '}' {
+		return nil, fmt.Errorf("unexpected job encoding %q", data)
+	}
+	quoted, err := json.Marshal(id)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]byte, 0, len(data)+len(quoted)+len(`"id":,`))
+	out = append(out, `{"id":`...)
+	out = append(out, quoted...)
+	out = append(out, ',')
+	return append(out, data[1:]...), nil
 }

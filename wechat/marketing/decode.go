@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // DecodeError is a job's request object that does not decode into the typed
@@ -39,6 +40,9 @@ func DecodeRequest(op Operation, raw []byte) (Request, error) {
 	req := NewRequest(op)
 	if req == nil {
 		return nil, fmt.Errorf("marketing: decode request: unknown operation %q", op)
+	}
+	if fast := decodeFast(op, raw); fast != nil {
+		return fast, nil // well-formed: one pass (decode_fast.go)
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
@@ -188,8 +192,11 @@ func mismatch(path, want string, tok json.Token) error {
 	return &DecodeError{Field: path, Problem: "expected " + want + ", got " + got}
 }
 
-// jsonFields maps the JSON names of t's fields to the fields.
+// jsonFields maps the JSON names of t's fields to the fields (cached per type).
 func jsonFields(t reflect.Type) map[string]reflect.StructField {
+	if m, ok := fieldMaps.Load(t); ok {
+		return m.(map[string]reflect.StructField)
+	}
 	m := make(map[string]reflect.StructField, t.NumField())
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
@@ -199,5 +206,9 @@ func jsonFields(t reflect.Type) map[string]reflect.StructField {
 		}
 		m[name] = f
 	}
+	fieldMaps.Store(t, m)
 	return m
 }
+
+// fieldMaps caches jsonFields: reflect.Type → map[string]reflect.StructField.
+var fieldMaps sync.Map
