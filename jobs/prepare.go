@@ -25,20 +25,31 @@ func Prepare(t Type, job Job, eventTime time.Time) (*Prepared, error) {
 	if _, err := ParseType(string(t)); err != nil {
 		return nil, &InvalidJobError{Reason: err.Error(), Err: err}
 	}
-	if t.UsesUseTime() && len(job.Request) > 0 {
+	if t.UsesUseTime() && len(job.Request) > 0 && !hasUseTime(job.Request) {
 		filled, err := fillUseTime(job.Request, eventTime)
 		if err != nil {
 			return nil, err
 		}
 		job.Request = filled
 	}
-	data, err := json.Marshal(job)
-	if err != nil {
-		return nil, &InvalidJobError{Reason: "cannot encode job: " + err.Error(), Err: err}
+	// The common case is encoded without reflection (encode_fast.go); the
+	// result is used only when it decodes to exactly this job, else the job
+	// is encoded and checked again as json.Marshal does, for the same
+	// answer and message.
+	data, fast := encodeJobFast(&job)
+	var d *Decoded
+	var err error
+	if fast {
+		d, err = Decode(t, data)
+		fast = err == nil && sameJob(&d.Job, &job)
 	}
-	d, err := Decode(t, data)
-	if err != nil {
-		return nil, err
+	if !fast {
+		if data, err = json.Marshal(job); err != nil {
+			return nil, &InvalidJobError{Reason: "cannot encode job: " + err.Error(), Err: err}
+		}
+		if d, err = Decode(t, data); err != nil {
+			return nil, err
+		}
 	}
 	if job.ID == "" {
 		// Add the derived id so the worker and the result agree.

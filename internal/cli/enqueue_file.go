@@ -260,6 +260,9 @@ func (p *campaignPass) validateAll(src fileSource, format jobfile.Format) int {
 // withCampaign merges {"campaign": id} into a job's meta, which must be a
 // JSON object or absent.
 func withCampaign(meta json.RawMessage, id string) (json.RawMessage, error) {
+	if out, ok := withCampaignFast(meta, id); ok {
+		return out, nil
+	}
 	m := map[string]json.RawMessage{}
 	if len(meta) > 0 && string(meta) != "null" {
 		if err := json.Unmarshal(meta, &m); err != nil || m == nil {
