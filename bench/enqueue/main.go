@@ -181,6 +181,7 @@ func measure(dir, natsBin, mode string, n int, cmdFor func(url string) *exec.Cmd
 		rss = ru.Maxrss // KiB on Linux
 	}
 	cpu := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	fmt.Fprintf(os.Stderr, "  %.2f s, %.0f jobs/s, CPU %.2f s\n", elapsed.Seconds(), float64(n)/elapsed.Seconds(), cpu.Seconds())
 	return row{what: mode, jobs: n, elapsed: elapsed, cpu: cpu, peakRSSKiB: rss}, nil
 }
 
