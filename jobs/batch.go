@@ -19,6 +19,7 @@ type Batch struct {
 	onDone  func(*Prepared, *Published, error)
 	pending []pendingPublish
 	report  BatchReport
+	timer   *time.Timer
 }
 
 type pendingPublish struct {
@@ -111,7 +112,13 @@ func (b *Batch) Wait(ctx context.Context) (*BatchReport, error) {
 
 func (b *Batch) settleOldest(ctx context.Context) error {
 	pp := b.pending[0]
-	timeout := time.NewTimer(b.p.cfg.AttemptTimeout)
+	// One timer for the batch, reset per wait (no allocation per job).
+	if b.timer == nil {
+		b.timer = time.NewTimer(b.p.cfg.AttemptTimeout)
+	} else {
+		b.timer.Reset(b.p.cfg.AttemptTimeout)
+	}
+	timeout := b.timer
 	defer timeout.Stop()
 	select {
 	case ack := <-pp.future.Ok():

@@ -52,13 +52,15 @@ func Decode(t Type, data []byte) (*Decoded, error) {
 		return nil, err
 	}
 	var job Job
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&job); err != nil {
-		return nil, &InvalidJobError{Reason: "body is not a valid job object: " + jsonProblem(err), Err: err}
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, &InvalidJobError{Reason: "trailing data after the job object"}
+	if !decodeStrictFast(data, &job) { // well-formed: one pass (decode_fast.go)
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&job); err != nil {
+			return nil, &InvalidJobError{Reason: "body is not a valid job object: " + jsonProblem(err), Err: err}
+		}
+		if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+			return nil, &InvalidJobError{Reason: "trailing data after the job object"}
+		}
 	}
 	if err := checkScheduling(&job); err != nil {
 		return nil, err

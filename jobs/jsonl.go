@@ -45,13 +45,15 @@ func ReadJSONL(r io.Reader, defaultType Type) ([]TypedJob, error) {
 // ParseTypedJob decodes one {"type": ..., <job fields>} object.
 func ParseTypedJob(b []byte, defaultType Type) (TypedJob, error) {
 	var tj TypedJob
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&tj); err != nil {
-		return tj, &InvalidJobError{Reason: "not a job object: " + jsonProblem(err), Err: err}
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return tj, &InvalidJobError{Reason: "trailing data after the job object (one job per line)"}
+	if !decodeStrictFast(b, &tj) { // well-formed: one pass (decode_fast.go)
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&tj); err != nil {
+			return tj, &InvalidJobError{Reason: "not a job object: " + jsonProblem(err), Err: err}
+		}
+		if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+			return tj, &InvalidJobError{Reason: "trailing data after the job object (one job per line)"}
+		}
 	}
 	if tj.Type == "" {
 		tj.Type = defaultType

@@ -25,25 +25,35 @@ func Prepare(t Type, job Job, eventTime time.Time) (*Prepared, error) {
 	if _, err := ParseType(string(t)); err != nil {
 		return nil, &InvalidJobError{Reason: err.Error(), Err: err}
 	}
-	if t.UsesUseTime() && len(job.Request) > 0 {
+	if t.UsesUseTime() && len(job.Request) > 0 && !hasUseTime(job.Request) {
 		filled, err := fillUseTime(job.Request, eventTime)
 		if err != nil {
 			return nil, err
 		}
 		job.Request = filled
 	}
-	data, err := json.Marshal(job)
-	if err != nil {
-		return nil, &InvalidJobError{Reason: "cannot encode job: " + err.Error(), Err: err}
+	// The common case is encoded without reflection (encode_fast.go); the
+	// result is used only when it decodes to exactly this job, else the job
+	// is encoded and checked again as json.Marshal does, for the same
+	// answer and message.
+	data, fast := encodeJobFast(&job)
+	var d *Decoded
+	var err error
+	if fast {
+		d, err = Decode(t, data)
+		fast = err == nil && sameJob(&d.Job, &job)
 	}
-	d, err := Decode(t, data)
-	if err != nil {
-		return nil, err
+	if !fast {
+		if data, err = json.Marshal(job); err != nil {
+			return nil, &InvalidJobError{Reason: "cannot encode job: " + err.Error(), Err: err}
+		}
+		if d, err = Decode(t, data); err != nil {
+			return nil, err
+		}
 	}
 	if job.ID == "" {
-		// Re-encode with the derived id so the worker and the result agree.
-		job.ID = d.ID
-		if data, err = json.Marshal(job); err != nil {
+		// Add the derived id so the worker and the result agree.
+		if data, err = withID(data, d.ID); err != nil {
 			return nil, &InvalidJobError{Reason: "cannot encode job: " + err.Error(), Err: err}
 		}
 	}
@@ -75,4 +85,22 @@ func fillUseTime(raw json.RawMessage, eventTime time.Time) (json.RawMessage, err
 		return nil, fmt.Errorf("encode request: %w", err)
 	}
 	return out, nil
+}
+
+// withID returns the encoding of a job without id (data, as json.Marshal
+// wrote it) with "id" added: the same bytes json.Marshal writes for the job
+// with ID set, since id is Job's first field, without encoding it again.
+func withID(data []byte, id string) ([]byte, error) {
+	if len(data) < 2 || data[0] != '{' || data[1] == '}' {
+		return nil, fmt.Errorf("unexpected job encoding %q", data)
+	}
+	quoted, err := json.Marshal(id)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]byte, 0, len(data)+len(quoted)+len(`"id":,`))
+	out = append(out, `{"id":`...)
+	out = append(out, quoted...)
+	out = append(out, ',')
+	return append(out, data[1:]...), nil
 }

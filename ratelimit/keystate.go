@@ -181,7 +181,7 @@ func (q *keyQueue) cut(ctx context.Context) {
 	// fleet keep moving the revision: keep trying until opTimeout, pausing a
 	// random few milliseconds after each lost compare-and-set.
 	for attempt := 0; ctx.Err() == nil; attempt++ {
-		if attempt > 0 && !q.l.sleep(time.Duration(q.l.rand()*float64(5*time.Millisecond))) {
+		if attempt > 0 && !q.l.contentionPause(ctx) {
 			return
 		}
 		c, err := q.current(ctx)

@@ -312,6 +312,24 @@ func (l *Limiter) restartWatchers() {
 	l.rewatch = make(chan struct{})
 }
 
+// contentionPause waits a random 0-5 ms of real time after a lost
+// compare-and-set, so writers of one key spread out; it reports false when
+// ctx ends or the limiter closes. Real time, not the injected clock: it is
+// about other processes' writes, not about pacing, and a test that drives
+// the injected clock cannot know it is waiting.
+func (l *Limiter) contentionPause(ctx context.Context) bool {
+	t := time.NewTimer(time.Duration(l.rand() * float64(5*time.Millisecond)))
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	case <-l.ctx.Done():
+		return false
+	}
+}
+
 // sleep waits d on the local clock; false when the Limiter closed first.
 func (l *Limiter) sleep(d time.Duration) bool { return l.sleepCtx(l.ctx, d) }
 

@@ -2,7 +2,6 @@ package ratelimit
 
 import (
 	"context"
-	"time"
 
 	"go.uber.org/zap"
 )
@@ -71,7 +70,7 @@ func (q *keyQueue) apply(ctx context.Context, f func(st state, now int64) (state
 	ctx, cancel := context.WithTimeout(ctx, opTimeout)
 	defer cancel()
 	for attempt := 0; ctx.Err() == nil; attempt++ {
-		if attempt > 0 && !q.l.sleep(time.Duration(q.l.rand()*float64(5*time.Millisecond))) {
+		if attempt > 0 && !q.l.contentionPause(ctx) {
 			return false
 		}
 		c, err := q.current(ctx)

@@ -189,32 +189,26 @@ func newCampaignPass(o *enqueueOptions, campaign, defMchID string, stderr io.Wri
 	return p
 }
 
-// next returns the next good job, prepared, and the number of its line;
-// io.EOF at the end; any other error ends the file.
-func (p *campaignPass) next(r jobfile.Reader) (*jobs.Prepared, error) {
-	for {
-		rec, err := r.Next()
-		if err != nil {
-			return nil, err
-		}
-		p.lines = max(p.lines, int64(rec.Line))
-		if rec.Err != nil {
-			p.badLine(rec.Err)
-			continue
-		}
-		prep, err := p.prepare(rec.Job)
-		if err != nil {
-			p.badLine(&jobfile.LineError{Line: rec.Line, Reason: lineReason(err), Err: err})
-			continue
-		}
-		p.good++
-		k := flowOf(rec.Job, p.defMchID)
-		if p.flows[k] == 0 && !containsType(p.types, k.typ) {
-			p.types = append(p.types, k.typ)
-		}
-		p.flows[k]++
-		return prep, nil
+// outcome counts one record of the file in line order and reports it when
+// it is bad: rec as read, and prep or err from preparing it (neither when
+// rec.Err is set). It returns the job to publish and true for a good line.
+func (p *campaignPass) outcome(rec jobfile.Record, prep *jobs.Prepared, err error) (*jobs.Prepared, bool) {
+	p.lines = max(p.lines, int64(rec.Line))
+	if rec.Err != nil {
+		p.badLine(rec.Err)
+		return nil, false
 	}
+	if err != nil {
+		p.badLine(&jobfile.LineError{Line: rec.Line, Reason: lineReason(err), Err: err})
+		return nil, false
+	}
+	p.good++
+	k := flowOf(rec.Job, p.defMchID)
+	if p.flows[k] == 0 && !containsType(p.types, k.typ) {
+		p.types = append(p.types, k.typ)
+	}
+	p.flows[k]++
+	return prep, true
 }
 
 func (p *campaignPass) badLine(err error) {
@@ -222,7 +216,8 @@ func (p *campaignPass) badLine(err error) {
 	fmt.Fprintln(p.stderr, err)
 }
 
-// prepare applies the campaign defaults and validates the job.
+// prepare applies the campaign defaults and validates the job. It only
+// reads p's settings: the pipeline's workers call it concurrently.
 func (p *campaignPass) prepare(j jobs.TypedJob) (*jobs.Prepared, error) {
 	if j.Priority == 0 {
 		j.Priority = p.priority
@@ -249,8 +244,10 @@ func (p *campaignPass) validateAll(src fileSource, format jobfile.Format) int {
 		return exitUsage
 	}
 	defer func() { _ = closer.Close() }()
+	pl := p.pipeline(r)
+	defer pl.close()
 	for {
-		if _, err := p.next(r); err != nil {
+		if _, err := pl.next(); err != nil {
 			if errors.Is(err, io.EOF) {
 				return exitOK
 			}
@@ -263,6 +260,9 @@ func (p *campaignPass) validateAll(src fileSource, format jobfile.Format) int {
 // withCampaign merges {"campaign": id} into a job's meta, which must be a
 // JSON object or absent.
 func withCampaign(meta json.RawMessage, id string) (json.RawMessage, error) {
+	if out, ok := withCampaignFast(meta, id); ok {
+		return out, nil
+	}
 	m := map[string]json.RawMessage{}
 	if len(meta) > 0 && string(meta) != "null" {
 		if err := json.Unmarshal(meta, &m); err != nil || m == nil {

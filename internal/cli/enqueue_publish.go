@@ -52,6 +52,8 @@ func (c *campaignRun) publish(ctx context.Context, js jetstream.JetStream, src f
 	}
 	batch := jobs.NewProducer(js, jobs.ProducerConfig{}).NewBatch(jobs.BatchConfig{Window: c.o.window, OnDone: c.done})
 	bar := newProgress(stderr, totalLines, "publishing "+c.pass.campaign, "lines", !c.o.noProgress)
+	pl := c.pass.pipeline(r)
+	defer pl.close()
 	interrupted, fileErr := false, error(nil)
 	lastLine, lastSave := int64(0), time.Now()
 	for {
@@ -59,7 +61,7 @@ func (c *campaignRun) publish(ctx context.Context, js jetstream.JetStream, src f
 			interrupted = true
 			break
 		}
-		prep, err := c.pass.next(r)
+		prep, err := pl.next()
 		bar.Add(int(c.pass.lines - lastLine))
 		lastLine = c.pass.lines
 		if errors.Is(err, io.EOF) {

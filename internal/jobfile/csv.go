@@ -42,6 +42,7 @@ type column struct {
 // csvReader reads one job per CSV row.
 type csvReader struct {
 	r           *csv.Reader
+	br          *bufio.Reader // what r reads from (see WouldWait)
 	cols        []column
 	defaultType jobs.Type
 }
@@ -68,7 +69,7 @@ func NewCSV(r io.Reader, defaultType jobs.Type) (Reader, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &csvReader{r: cr, cols: cols, defaultType: defaultType}, nil
+	return &csvReader{r: cr, br: br, cols: cols, defaultType: defaultType}, nil
 }
 
 // parseHeader maps header names to columns and checks them.

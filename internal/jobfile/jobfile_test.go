@@ -214,3 +214,31 @@ func TestFormatFor(t *testing.T) {
 	_, err = jobfile.FormatFor("a", "xlsx")
 	assert.Error(t, err)
 }
+
+// WouldWait says when the next line is not buffered yet.
+func TestReadersSayWhenTheyWouldWait(t *testing.T) {
+	pr, pw := io.Pipe()
+	go func() {
+		_, _ = io.WriteString(pw, goodStock+"\n"+goodStock+"\n")
+		_, _ = io.WriteString(pw, `{"type":`)
+	}()
+	r := jobfile.NewJSONL(pr, "")
+	la, ok := r.(jobfile.Lookahead)
+	require.True(t, ok)
+	_, err := r.Next()
+	require.NoError(t, err)
+	assert.False(t, la.WouldWait(), "the second line came with the first")
+	_, err = r.Next()
+	require.NoError(t, err)
+	assert.True(t, la.WouldWait(), "only part of the third line is here")
+	_ = pw.Close()
+
+	c, err := jobfile.NewCSV(strings.NewReader("type,stock_id\nbusifavor.stock.get,1\nbusifavor.stock.get,2"), "")
+	require.NoError(t, err)
+	_, err = c.Next()
+	require.NoError(t, err)
+	assert.True(t, c.(jobfile.Lookahead).WouldWait(), "the last row has no newline")
+	empty, err := jobfile.NewCSV(strings.NewReader(""), "")
+	require.NoError(t, err)
+	assert.False(t, empty.(jobfile.Lookahead).WouldWait())
+}

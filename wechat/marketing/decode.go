@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/couponq/couponq/internal/strictjson"
 )
@@ -43,6 +44,15 @@ func DecodeRequest(op Operation, raw []byte) (Request, error) {
 	if req == nil {
 		return nil, fmt.Errorf("marketing: decode request: unknown operation %q", op)
 	}
+	if fast := decodeFast(op, raw); fast != nil {
+		return fast, nil // well-formed: one pass (decode_fast.go)
+	}
+	return decodeSlow(req, raw)
+}
+
+// decodeSlow is DecodeRequest's careful path, into the empty request req:
+// it names the field of every problem.
+func decodeSlow(req Request, raw []byte) (Request, error) {
 	// encoding/json replaces invalid UTF-8 and lone surrogates with U+FFFD:
 	// a coupon code the producer never sent. Refuse them instead.
 	if err := strictjson.CheckText(raw); err != nil {
@@ -196,8 +206,11 @@ func mismatch(path, want string, tok json.Token) error {
 	return &DecodeError{Field: path, Problem: "expected " + want + ", got " + got}
 }
 
-// jsonFields maps the JSON names of t's fields to the fields.
+// jsonFields maps the JSON names of t's fields to the fields (cached per type).
 func jsonFields(t reflect.Type) map[string]reflect.StructField {
+	if m, ok := fieldMaps.Load(t); ok {
+		return m.(map[string]reflect.StructField)
+	}
 	m := make(map[string]reflect.StructField, t.NumField())
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
@@ -207,5 +220,9 @@ func jsonFields(t reflect.Type) map[string]reflect.StructField {
 		}
 		m[name] = f
 	}
+	fieldMaps.Store(t, m)
 	return m
 }
+
+// fieldMaps caches jsonFields: reflect.Type → map[string]reflect.StructField.
+var fieldMaps sync.Map
