@@ -3,35 +3,18 @@ package ratelimit
 import (
 	"sync"
 	"time"
+
+	"github.com/couponq/couponq/clock"
 )
 
-// Clock is the local time source of a Limiter. Tests inject a fake one to
-// control pacing without sleeping; the default is the system clock (with its
-// monotonic reading, so steps of the wall clock do not disturb pacing).
-type Clock interface {
-	// Now returns the current local time.
-	Now() time.Time
-	// NewTimer returns a timer that fires once after d.
-	NewTimer(d time.Duration) Timer
-}
+// Clock is the local time source of a Limiter (clock.Clock). Tests inject a
+// fake one to control pacing without sleeping; the default is the system
+// clock (with its monotonic reading, so steps of the wall clock do not
+// disturb pacing).
+type Clock = clock.Clock
 
-// Timer is a one-shot timer made by a Clock.
-type Timer interface {
-	// C delivers the time when the timer fires.
-	C() <-chan time.Time
-	// Stop prevents the timer from firing; it reports whether it did.
-	Stop() bool
-}
-
-type systemClock struct{}
-
-func (systemClock) Now() time.Time                 { return time.Now() }
-func (systemClock) NewTimer(d time.Duration) Timer { return sysTimer{time.NewTimer(d)} }
-
-type sysTimer struct{ t *time.Timer }
-
-func (t sysTimer) C() <-chan time.Time { return t.t.C }
-func (t sysTimer) Stop() bool          { return t.t.Stop() }
+// Timer is a one-shot timer made by a Clock (clock.Timer).
+type Timer = clock.Timer
 
 // clockSample is one NTP-style measurement of the offset between the
 // JetStream server's clock and the local monotonic clock: a message was

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/couponq/couponq/clock"
 	"github.com/couponq/couponq/wechat/marketing"
 
 	"github.com/wechatpay-apiv3/wechatpay-go/core/consts"
@@ -65,9 +66,9 @@ type Config struct {
 	// HTTPClient overrides the HTTP client (tests); by default a client on
 	// NewTransport(MaxConnsPerHost) that does not follow redirects.
 	HTTPClient *http.Client
-	// Now is the clock for signing timestamps and for checking answers'
-	// timestamps; default time.Now.
-	Now func() time.Time
+	// Clock is the time for signing timestamps, for checking answers'
+	// timestamps and for the circuit breaker; default the system clock.
+	Clock clock.Clock
 	// Observe, when set, is called after every HTTP attempt with its
 	// operation, the HTTP status (0: no answer) and its duration (metrics).
 	Observe func(op marketing.Operation, status int, d time.Duration)
@@ -87,7 +88,7 @@ type Client struct {
 	observe      func(op marketing.Operation, status int, d time.Duration)
 	http         *http.Client
 	ownsHTTP     bool
-	now          func() time.Time
+	clock        clock.Clock
 	log          *zap.Logger
 	accounts     map[string]*account
 	primary      *breaker // nil without a backup host
@@ -111,7 +112,7 @@ func New(cfg Config, merchants ...Merchant) (*Client, error) {
 		pacer:    cfg.Pacer,
 		observe:  cfg.Observe,
 		http:     cfg.HTTPClient,
-		now:      cfg.Now,
+		clock:    clock.OrSystem(cfg.Clock),
 		log:      cfg.Logger,
 		accounts: make(map[string]*account, len(merchants)),
 	}
@@ -126,9 +127,6 @@ func New(cfg Config, merchants ...Merchant) (*Client, error) {
 	}
 	if c.timeout <= 0 {
 		c.timeout = DefaultTimeout
-	}
-	if c.now == nil {
-		c.now = time.Now
 	}
 	if c.log == nil {
 		c.log = zap.NewNop()
@@ -161,7 +159,7 @@ func New(cfg Config, merchants ...Merchant) (*Client, error) {
 		return nil, fmt.Errorf("wechat: new client: %w", err)
 	}
 	if c.backup != "" {
-		c.primary = newBreaker(c.base, c.log, c.now)
+		c.primary = newBreaker(c.base, c.log, c.clock.Now)
 	}
 	if c.http == nil {
 		c.http = &http.Client{

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/couponq/couponq/clock"
 	"github.com/couponq/couponq/wechat/marketing"
 
 	"github.com/stretchr/testify/assert"
@@ -214,7 +215,7 @@ func TestDoInjectedClock(t *testing.T) {
 	skewed := func() time.Time { return time.Now().Add(-time.Hour) }
 	f := newFake(t, ok(`{}`))
 	f.now = skewed
-	c := newTestClient(t, Config{BaseURL: f.URL(), BackupURL: NoBackup, Now: skewed})
+	c := newTestClient(t, Config{BaseURL: f.URL(), BackupURL: NoBackup, Clock: clock.Func(skewed)})
 	_, err := c.Do(context.Background(), "1900000001", docStockGet())
 	require.NoError(t, err, "client and server agree on the (skewed) clock")
 

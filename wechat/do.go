@@ -142,7 +142,7 @@ func (c *Client) prepare(ctx context.Context, a *account, req marketing.Request,
 	if err != nil {
 		return nil, &TransportError{Host: host, Err: fmt.Errorf("build request: %w", err)}
 	}
-	auth, err := a.authorization(ctx, op.Method(), hreq.URL.RequestURI(), body, c.now())
+	auth, err := a.authorization(ctx, op.Method(), hreq.URL.RequestURI(), body, c.clock.Now())
 	if err != nil {
 		return nil, err
 	}
@@ -185,7 +185,7 @@ func (c *Client) send(ctx context.Context, a *account, req marketing.Request, ho
 		Host:       host,
 	}
 	if hresp.StatusCode >= 200 && hresp.StatusCode < 300 {
-		if f := a.verify(ctx, hresp.Header, data, c.now()); f != nil {
+		if f := a.verify(ctx, hresp.Header, data, c.clock.Now()); f != nil {
 			c.log.Error("wechat: answer not verified",
 				zap.String("op", string(op)), zap.String("mchid", a.MchID),
 				zap.String("request_no", req.RequestNo()), zap.String("host", host),

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/couponq/couponq/clock"
 	"github.com/couponq/couponq/wechat/marketing"
 
 	"github.com/stretchr/testify/assert"
@@ -37,17 +38,17 @@ var sandboxKeys = sync.OnceValues(func() ([]sandbox.MerchantKeys, []wechat.Merch
 	return keys, clients
 })
 
-// clock is a settable clock shared by the sandbox and the client.
-type clock struct{ ns atomic.Int64 }
+// settable is a settable clock shared by the sandbox and the client.
+type settable struct{ ns atomic.Int64 }
 
-func newClock() *clock                   { c := &clock{}; c.ns.Store(time.Now().UnixNano()); return c }
-func (c *clock) Now() time.Time          { return time.Unix(0, c.ns.Load()) }
-func (c *clock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
+func newClock() *settable                   { c := &settable{}; c.ns.Store(time.Now().UnixNano()); return c }
+func (c *settable) Now() time.Time          { return time.Unix(0, c.ns.Load()) }
+func (c *settable) Advance(d time.Duration) { c.ns.Add(int64(d)) }
 
 type env struct {
 	sb              *sandbox.Sandbox
 	primary, backup *httptest.Server
-	clock           *clock
+	clock           *settable
 	merchants       []wechat.Merchant
 	pacer           *pacer
 }
@@ -80,7 +81,7 @@ func newEnv(t testing.TB) *env {
 	for _, op := range marketing.Operations() {
 		limits[op] = 0
 	}
-	sb, err := sandbox.New(sandbox.Config{Merchants: keys, Limits: limits, Now: e.clock.Now})
+	sb, err := sandbox.New(sandbox.Config{Merchants: keys, Limits: limits, Clock: clock.Func(e.clock.Now)})
 	require.NoError(t, err)
 	e.sb = sb
 	e.primary = httptest.NewServer(sb.Handler())
@@ -94,7 +95,7 @@ func newEnv(t testing.TB) *env {
 // client returns a client on the env; edit adjusts its config.
 func (e *env) client(t testing.TB, edit func(*wechat.Config)) *wechat.Client {
 	t.Helper()
-	cfg := wechat.Config{BaseURL: e.primary.URL, BackupURL: e.backup.URL, Now: e.clock.Now, Timeout: 10 * time.Second, Pacer: e.pacer}
+	cfg := wechat.Config{BaseURL: e.primary.URL, BackupURL: e.backup.URL, Clock: clock.Func(e.clock.Now), Timeout: 10 * time.Second, Pacer: e.pacer}
 	if edit != nil {
 		edit(&cfg)
 	}
@@ -428,7 +429,7 @@ func TestSandboxMerchants(t *testing.T) {
 	// A merchant whose private key is not the one the sandbox knows.
 	wrong := e.merchants[0]
 	wrong.PrivateKey = e.merchants[1].PrivateKey
-	bad, err := wechat.New(wechat.Config{BaseURL: e.primary.URL, BackupURL: wechat.NoBackup, Now: e.clock.Now}, wrong)
+	bad, err := wechat.New(wechat.Config{BaseURL: e.primary.URL, BackupURL: wechat.NoBackup, Clock: clock.Func(e.clock.Now)}, wrong)
 	require.NoError(t, err)
 	_, err = bad.Do(t.Context(), "", request(e, marketing.OpBusifavorStockGet))
 	assertAPIError(t, err, 401, "SIGN_ERROR", wechat.ClassPermanent)
@@ -444,7 +445,7 @@ func TestSandboxClockSkew(t *testing.T) {
 		t.Run(tc.skew.String(), func(t *testing.T) {
 			c := e.client(t, func(c *wechat.Config) {
 				c.BackupURL = wechat.NoBackup
-				c.Now = func() time.Time { return e.clock.Now().Add(tc.skew) }
+				c.Clock = clock.Func(func() time.Time { return e.clock.Now().Add(tc.skew) })
 			})
 			_, err := c.Do(t.Context(), mch, request(e, marketing.OpBusifavorStockGet))
 			if tc.ok {

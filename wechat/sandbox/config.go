@@ -4,8 +4,8 @@ import (
 	"crypto/rsa"
 	"errors"
 	"fmt"
-	"time"
 
+	"github.com/couponq/couponq/clock"
 	"github.com/couponq/couponq/wechat/marketing"
 
 	"go.uber.org/zap"
@@ -25,9 +25,9 @@ type Config struct {
 	// endpoint. An operation missing from the map gets its default
 	// (DefaultLimit); 0 or negative means unlimited.
 	Limits map[marketing.Operation]int
-	// Now is the clock used for signature timestamps, the rate limits and the
-	// times in responses. Default time.Now.
-	Now func() time.Time
+	// Clock is the time for signature timestamps, the rate limits and the
+	// times in responses. Default the system clock.
+	Clock clock.Clock
 	// Logger receives one line per notable event (rejected signatures, injected
 	// faults). Default: no logging.
 	Logger *zap.Logger

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/couponq/couponq/clock"
 	"github.com/couponq/couponq/wechat/marketing"
 
 	"go.uber.org/zap"
@@ -46,13 +47,10 @@ type Sandbox struct {
 // ClientMerchant returns the client's side of them.
 func New(cfg Config) (*Sandbox, error) {
 	s := &Sandbox{
-		now:       cfg.Now,
+		now:       clock.OrSystem(cfg.Clock).Now,
 		log:       cfg.Logger,
 		merchants: map[string]*merchant{},
 		closed:    make(chan struct{}),
-	}
-	if s.now == nil {
-		s.now = time.Now
 	}
 	if s.log == nil {
 		s.log = zap.NewNop()

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/couponq/couponq/clock"
 	"github.com/couponq/couponq/wechat/marketing"
 
 	"github.com/stretchr/testify/require"
@@ -93,7 +94,7 @@ func setup(t testing.TB, opts ...option) *bundle {
 	t.Helper()
 	keys, clients := merchants(t)
 	b := &bundle{clock: newFakeClock(), keys: keys, clients: clients}
-	cfg := sandbox.Config{Merchants: keys, Now: b.clock.Now}
+	cfg := sandbox.Config{Merchants: keys, Clock: clock.Func(b.clock.Now)}
 	b.srv = httptest.NewUnstartedServer(nil)
 	wcfg := wechat.Config{BaseURL: "http://" + b.srv.Listener.Addr().String(), BackupURL: wechat.NoBackup, Timeout: 30 * time.Second}
 	for _, o := range opts {
