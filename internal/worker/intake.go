@@ -43,16 +43,29 @@ type routed struct {
 	ack     jetstream.PubAckFuture
 }
 
-// run pulls and routes until ctx ends.
+// run pulls and routes until ctx ends. It takes what is already there
+// without waiting (up to intakeBatch jobs) and, only when nothing is, waits
+// for the next single job: a Fetch of many jobs would hold the first of
+// them until the batch is full or FetchWait passes, so a lone job would
+// wait up to FetchWait before reaching its flow.
 func (in *intake) run(ctx context.Context) {
+	idle := false
 	for ctx.Err() == nil {
 		fctx, cancel := context.WithTimeout(ctx, in.w.cfg.FetchWait)
-		batch, err := in.cons.Fetch(intakeBatch, jetstream.FetchContext(fctx))
+		var batch jetstream.MessageBatch
+		var err error
+		if idle {
+			batch, err = in.cons.Fetch(1, jetstream.FetchContext(fctx))
+		} else {
+			batch, err = in.cons.FetchNoWait(intakeBatch)
+		}
+		n := 0
 		if err == nil {
-			in.route(ctx, batch)
+			n = in.route(ctx, batch)
 			err = batch.Error()
 		}
 		cancel()
+		idle = n == 0
 		if err != nil && ctx.Err() == nil && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, jetstream.ErrNoMessages) {
 			in.log.Warn("intake: fetching jobs failed; retrying", zap.Error(err))
 			sleepCtx(ctx, time.Second)
@@ -61,10 +74,13 @@ func (in *intake) run(ctx context.Context) {
 }
 
 // route sorts one batch: invalid jobs are settled at once, valid ones are
-// published to their groups together and acknowledged once stored.
-func (in *intake) route(ctx context.Context, batch jetstream.MessageBatch) {
+// published to their groups together and acknowledged once stored. It
+// returns how many jobs the batch held.
+func (in *intake) route(ctx context.Context, batch jetstream.MessageBatch) int {
 	var out []routed
+	n := 0
 	for msg := range batch.Messages() {
+		n++
 		d := in.w.describe(in.typ, msg)
 		g, o := in.w.classify(d)
 		if o != nil {
@@ -106,6 +122,7 @@ func (in *intake) route(ctx context.Context, batch jetstream.MessageBatch) {
 			_ = in.w.js.Conn().Publish(WakeSubjectPrefix+string(in.typ), []byte(r.subject))
 		}
 	}
+	return n
 }
 
 // classify decodes a job at intake: it returns the job's group, or the
