@@ -81,14 +81,9 @@ func (f *flowRunner) run() {
 		if !acquire(ctx, f.sem) {
 			continue
 		}
-		if !acquire(ctx, f.d.sem) {
-			<-f.sem
-			continue
-		}
-		release := func() { <-f.d.sem; <-f.sem }
 		slot, err := reserve(ctx, f.d.w.cfg.Budget, f.flow)
 		if err != nil {
-			release()
+			<-f.sem
 			if ctx.Err() == nil {
 				f.d.w.log.Warn("no rate budget for flow; retrying", zap.Stringer("flow", f.flow), zap.Error(err))
 				sleepCtx(ctx, time.Second)
@@ -98,9 +93,19 @@ func (f *flowRunner) run() {
 		// Decide as late as the slot allows, so the most urgent job wins it.
 		if wait := slot.Due() - f.d.w.cfg.DecisionLead; wait > 0 && !sleepCtx(ctx, wait) {
 			slot.Release()
-			release()
+			<-f.sem
 			continue
 		}
+		// The worker-wide bound counts jobs held, so it is taken only now: a
+		// runner waiting for its slot holds no job, and holding the bound
+		// meanwhile would keep other flows' due jobs waiting (with 2,000 slow
+		// flows, 1,024 runners held it for up to 10 s each).
+		if !acquire(ctx, f.d.sem) {
+			slot.Release()
+			<-f.sem
+			continue
+		}
+		release := func() { <-f.d.sem; <-f.sem }
 		gs, msg := f.next(ctx)
 		if msg == nil {
 			slot.Release()

@@ -191,3 +191,47 @@ func TestPausedTypeSendsNothingUntilResumed(t *testing.T) {
 	assert.True(t, res.FinishedAt.After(resumedAt), "sent only after the resume")
 	r.stop(t)
 }
+
+// A flow waiting for a slot that is due much later holds no job, so it
+// does not take the worker-wide bound on jobs held from a flow whose slot
+// is due now.
+func TestFlowWaitingForItsSlotHoldsNoCapacity(t *testing.T) {
+	b := setupMerchants(t, mchid, mchidB)
+	cfg := testConfig("waiting-flow")
+	cfg.MaxInFlight = 1
+	cfg.Budget = &laterBudget{now: map[string]bool{mchidB: true}}
+	j := productCouponUpdate("A-LATER-01", "商户A名称")
+	j.MchID = mchid
+	b.publish(jobs.TypeProductCouponUpdate, j)
+	r := b.start(cfg, nil)
+	require.Eventually(t, func() bool { return backlog(r.w) == 1 }, 20*time.Second, 10*time.Millisecond, "A's job is in its flow")
+	jb := productCouponUpdate("B-NOW-01", "商户B名称")
+	jb.MchID = mchidB
+	pub := b.publish(jobs.TypeProductCouponUpdate, jb)
+	res := b.await(pub.MsgID)[pub.MsgID]
+	require.NotNil(t, res)
+	assert.Equal(t, jobs.StatusSucceeded, res.Status, "B's job went through: %+v", res.Error)
+	r.stop(t)
+}
+
+// laterBudget gives the listed merchants slots due now and every other
+// merchant slots due in an hour.
+type laterBudget struct{ now map[string]bool }
+
+func (l *laterBudget) Reserve(_ context.Context, f worker.Flow) (worker.Slot, error) {
+	if l.now[f.MchID] {
+		return nowSlot{}, nil
+	}
+	return laterSlot{}, nil
+}
+
+func (l *laterBudget) Throttled(context.Context, worker.Flow) {}
+
+type laterSlot struct{}
+
+func (laterSlot) Due() time.Duration { return time.Hour }
+func (laterSlot) Wait(ctx context.Context) error {
+	<-ctx.Done()
+	return ctx.Err()
+}
+func (laterSlot) Release() {}

@@ -72,14 +72,15 @@ func StreamConfigs(c StreamsConfig) []jetstream.StreamConfig {
 			Replicas:    c.Replicas,
 		},
 		{
-			Name:        FlowsStream,
-			Description: "couponq jobs sorted by flow, priority and fairness key (internal work queue)",
-			Subjects:    []string{FlowSubjectPrefix + ">"},
-			Retention:   jetstream.WorkQueuePolicy,
-			Storage:     jetstream.FileStorage,
-			Discard:     jetstream.DiscardNew,
-			Duplicates:  dup(0),
-			Replicas:    c.Replicas,
+			Name:         FlowsStream,
+			Description:  "couponq jobs sorted by flow, priority and fairness key (internal work queue)",
+			Subjects:     []string{FlowSubjectPrefix + ">"},
+			Retention:    jetstream.WorkQueuePolicy,
+			Storage:      jetstream.FileStorage,
+			Discard:      jetstream.DiscardNew,
+			Duplicates:   dup(0),
+			Replicas:     c.Replicas,
+			MaxConsumers: flowsMaxConsumers,
 		},
 		{
 			Name:        jobs.ResultsStream,
@@ -140,6 +141,7 @@ func sameStreamConfig(have, want jetstream.StreamConfig) bool {
 		have.MaxAge == want.MaxAge &&
 		have.Duplicates == want.Duplicates &&
 		have.Replicas == want.Replicas &&
+		(want.MaxConsumers == 0 || have.MaxConsumers == want.MaxConsumers) &&
 		have.AllowDirect == want.AllowDirect
 }
 
@@ -177,6 +179,15 @@ func groupConsumerName(subject string) string {
 	sum := sha256.Sum256([]byte(subject))
 	return "g_" + hex.EncodeToString(sum[:12])
 }
+
+// flowsMaxConsumers caps the consumers of the flows stream: one per group
+// with work, idle ones deleted after groupIdle. It must be set: without it
+// nats-server (2.12 and later) applies its default of 1,000 consumers per
+// stream (jetstream limits default_max_consumers), and the 1,001st group
+// with work could not be served ("maximum consumers limit reached";
+// measured with 2,000 merchant accounts by bench/scheduling). An account
+// limit on consumers, where one is set, still applies.
+const flowsMaxConsumers = 1_000_000
 
 // groupIdle is how long a group's consumer lives without pulls: an idle
 // flow costs the server nothing after it.

@@ -33,6 +33,9 @@ const (
 	// shutdownTimeout bounds how long the command waits for requests in
 	// flight when it stops.
 	shutdownTimeout = 5 * time.Second
+	// maxBannerMerchants bounds the merchants whose key files the banner
+	// names one by one (the configuration snippet lists every merchant).
+	maxBannerMerchants = 10
 )
 
 // commandOptions are the parsed flags of the sandbox command.
@@ -40,8 +43,14 @@ type commandOptions struct {
 	addr, backupAddr, keysDir string
 	mchids                    []string
 	limits                    map[marketing.Operation]int
+	merchantLimits            map[string]map[marketing.Operation]int
+	sharedKeys                bool
 	logLevel                  string
 }
+
+// maxMchIDRange bounds one --mchid range, so a typo does not make a
+// sandbox of billions of merchants.
+const maxMchIDRange = 100_000
 
 // mchidList is a repeatable, comma-separated --mchid flag.
 type mchidList struct{ ids *[]string }
@@ -56,15 +65,69 @@ func (l mchidList) String() string {
 func (l mchidList) Set(v string) error {
 	for _, id := range strings.Split(v, ",") {
 		id = strings.TrimSpace(id)
-		if id == "" {
-			return errors.New("empty merchant id")
+		if first, last, ok := strings.Cut(id, "-"); ok {
+			ids, err := mchidRange(first, last)
+			if err != nil {
+				return err
+			}
+			*l.ids = append(*l.ids, ids...)
+			continue
 		}
-		if strings.Trim(id, "0123456789") != "" {
-			return fmt.Errorf("merchant id %q is not numeric", id)
+		if err := checkMchID(id); err != nil {
+			return err
 		}
 		*l.ids = append(*l.ids, id)
 	}
 	return nil
+}
+
+func checkMchID(id string) error {
+	if id == "" {
+		return errors.New("empty merchant id")
+	}
+	if strings.Trim(id, "0123456789") != "" {
+		return fmt.Errorf("merchant id %q is not numeric", id)
+	}
+	return nil
+}
+
+// mchidRange expands "first-last" (inclusive, numeric, at most
+// maxMchIDRange ids).
+func mchidRange(first, last string) ([]string, error) {
+	if err := errors.Join(checkMchID(first), checkMchID(last)); err != nil {
+		return nil, err
+	}
+	a, errA := strconv.ParseUint(first, 10, 64)
+	b, errB := strconv.ParseUint(last, 10, 64)
+	if errA != nil || errB != nil || b < a || b-a >= maxMchIDRange {
+		return nil, fmt.Errorf("merchant id range %s-%s: want first <= last, at most %d ids", first, last, maxMchIDRange)
+	}
+	ids := make([]string, 0, b-a+1)
+	for n := a; n <= b; n++ {
+		ids = append(ids, strconv.FormatUint(n, 10))
+	}
+	return ids, nil
+}
+
+// merchantLimitList is a repeatable --merchant-limit MCHID:op=N flag.
+type merchantLimitList struct {
+	limits map[string]map[marketing.Operation]int
+}
+
+func (l merchantLimitList) String() string { return "" }
+
+func (l merchantLimitList) Set(v string) error {
+	mchid, rest, ok := strings.Cut(v, ":")
+	if !ok {
+		return fmt.Errorf("%q is not MCHID:op=N", v)
+	}
+	if err := checkMchID(mchid); err != nil {
+		return err
+	}
+	if l.limits[mchid] == nil {
+		l.limits[mchid] = map[marketing.Operation]int{}
+	}
+	return limitList{l.limits[mchid]}.Set(rest)
 }
 
 // limitList is a repeatable --limit op=N flag.
@@ -90,7 +153,7 @@ func (l limitList) Set(v string) error {
 }
 
 func parseCommand(args []string, stderr io.Writer) (commandOptions, error) {
-	o := commandOptions{limits: map[marketing.Operation]int{}}
+	o := commandOptions{limits: map[marketing.Operation]int{}, merchantLimits: map[string]map[marketing.Operation]int{}}
 	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
@@ -100,8 +163,10 @@ func parseCommand(args []string, stderr io.Writer) (commandOptions, error) {
 	fs.StringVar(&o.addr, "addr", DefaultAddr, "listen address of the primary host (wechat.base_url)")
 	fs.StringVar(&o.backupAddr, "backup-addr", "", "optional second listen address with the same state (wechat.backup_url)")
 	fs.StringVar(&o.keysDir, "keys", DefaultKeysDir, "directory for generated keys, one subdirectory per merchant; existing keys are reused")
-	fs.Var(mchidList{&o.mchids}, "mchid", "merchant id to accept, repeatable or comma-separated (default "+DefaultMchID+")")
+	fs.Var(mchidList{&o.mchids}, "mchid", "merchant id to accept, repeatable or comma-separated, or a range FIRST-LAST (default "+DefaultMchID+")")
 	fs.Var(limitList{o.limits}, "limit", "requests per merchant per sliding second, op=N (repeatable; 0 = unlimited); defaults busifavor.use=500, product_coupon.update=20, product_coupon.use=100, busifavor.stock.get=50")
+	fs.Var(merchantLimitList{o.merchantLimits}, "merchant-limit", "one merchant's own limit, MCHID:op=N (repeatable), overriding --limit for it")
+	fs.BoolVar(&o.sharedKeys, "shared-keys", false, "merchants without keys get the same generated key pairs (own serials and key ids): thousands of merchants start in seconds; for load tests")
 	fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -111,6 +176,15 @@ func parseCommand(args []string, stderr io.Writer) (commandOptions, error) {
 	}
 	if len(o.mchids) == 0 {
 		o.mchids = []string{DefaultMchID}
+	}
+	known := map[string]bool{}
+	for _, id := range o.mchids {
+		known[id] = true
+	}
+	for id := range o.merchantLimits {
+		if !known[id] {
+			return o, fmt.Errorf("--merchant-limit: merchant %s is not among --mchid", id)
+		}
 	}
 	return o, nil
 }
@@ -155,10 +229,16 @@ func runCommand(ctx context.Context, o commandOptions, stdout, stderr io.Writer)
 	var keys []MerchantKeys
 	var clientFiles []wechat.MerchantFiles
 	var notes []string
+	var pairs *KeyPairs
 	for _, id := range o.mchids {
 		dir := filepath.Join(keysDir, id)
 		_, statErr := os.Stat(filepath.Join(dir, MerchantInfoFile))
-		k, f, err := GenerateMerchant(dir, id)
+		if o.sharedKeys && pairs == nil && errors.Is(statErr, fs.ErrNotExist) {
+			if pairs, err = NewKeyPairs(); err != nil {
+				return err
+			}
+		}
+		k, f, err := GenerateMerchantWith(dir, id, pairs)
 		if err != nil {
 			return err
 		}
@@ -171,7 +251,10 @@ func runCommand(ctx context.Context, o commandOptions, stdout, stderr io.Writer)
 		notes = append(notes, fmt.Sprintf("merchant %s: keys %s in %s\n  %s  merchant API private key (the client signs with it)\n  %s  WeChat Pay public key (the client verifies answers with it)\n",
 			id, verb, dir, f.PrivateKeyFile, f.PublicKeyFile))
 	}
-	sb, err := New(Config{Merchants: keys, Limits: o.limits, Logger: log})
+	if len(notes) > maxBannerMerchants {
+		notes = append(notes[:maxBannerMerchants], fmt.Sprintf("... and %d more merchants, keys in %s\n", len(notes)-maxBannerMerchants, keysDir))
+	}
+	sb, err := New(Config{Merchants: keys, Limits: o.limits, MerchantLimits: o.merchantLimits, Logger: log})
 	if err != nil {
 		return err
 	}

@@ -25,6 +25,10 @@ type Config struct {
 	// endpoint. An operation missing from the map gets its default
 	// (DefaultLimit); 0 or negative means unlimited.
 	Limits map[marketing.Operation]int
+	// MerchantLimits overrides Limits for single merchants (mchid → op →
+	// requests per sliding second; 0 or negative: unlimited), as WeChat Pay
+	// quotas differ between accounts. Default none.
+	MerchantLimits map[string]map[marketing.Operation]int
 	// Clock is the time for signature timestamps, the rate limits and the
 	// times in responses. Default the system clock.
 	Clock clock.Clock

@@ -1,8 +1,6 @@
 package sandbox
 
 import (
-	"crypto/rand"
-	"crypto/rsa"
 	"errors"
 	"fmt"
 	"net/http"
@@ -81,6 +79,16 @@ func New(cfg Config) (*Sandbox, error) {
 			errs = append(errs, fmt.Errorf("limits: %w", err))
 		}
 	}
+	for mchid, limits := range cfg.MerchantLimits {
+		if s.merchants[mchid] == nil {
+			errs = append(errs, fmt.Errorf("merchant limits: merchant %q is not configured", mchid))
+		}
+		for op := range limits {
+			if _, err := marketing.ParseOperation(string(op)); err != nil {
+				errs = append(errs, fmt.Errorf("merchant limits of %s: %w", mchid, err))
+			}
+		}
+	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("sandbox: config: %w", err)
 	}
@@ -93,7 +101,7 @@ func New(cfg Config) (*Sandbox, error) {
 		return nil, fmt.Errorf("sandbox: %w", err)
 	}
 	s.requestIDPrefix = strings.ToUpper(prefix)
-	s.traffic = newTraffic(s.now, cfg.Limits)
+	s.traffic = newTraffic(s.now, cfg.Limits, cfg.MerchantLimits)
 	s.store = newStore(s.now, fix)
 	s.handler = s.routes()
 	return s, nil
@@ -105,14 +113,15 @@ func New(cfg Config) (*Sandbox, error) {
 // Generation takes a noticeable time (much longer under -race); tests should
 // share one result.
 func NewMerchant(mchid string) (MerchantKeys, wechat.Merchant, error) {
-	merchantKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	pairs, err := NewKeyPairs()
 	if err != nil {
-		return MerchantKeys{}, wechat.Merchant{}, fmt.Errorf("sandbox: generate merchant key: %w", err)
+		return MerchantKeys{}, wechat.Merchant{}, err
 	}
-	platformKey, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		return MerchantKeys{}, wechat.Merchant{}, fmt.Errorf("sandbox: generate platform key: %w", err)
-	}
+	return merchantFrom(mchid, pairs)
+}
+
+// merchantFrom gives mchid a fresh serial and public key id over pairs.
+func merchantFrom(mchid string, pairs *KeyPairs) (MerchantKeys, wechat.Merchant, error) {
 	info, err := newMerchantInfo(mchid)
 	if err != nil {
 		return MerchantKeys{}, wechat.Merchant{}, err
@@ -120,16 +129,16 @@ func NewMerchant(mchid string) (MerchantKeys, wechat.Merchant, error) {
 	keys := MerchantKeys{
 		MchID:              mchid,
 		CertSerialNo:       info.CertSerialNo,
-		MerchantPublicKey:  &merchantKey.PublicKey,
+		MerchantPublicKey:  &pairs.Merchant.PublicKey,
 		PublicKeyID:        info.PublicKeyID,
-		PlatformPrivateKey: platformKey,
+		PlatformPrivateKey: pairs.Platform,
 	}
 	client := wechat.Merchant{
 		MchID:        mchid,
 		CertSerialNo: info.CertSerialNo,
-		PrivateKey:   merchantKey,
+		PrivateKey:   pairs.Merchant,
 		PublicKeyID:  info.PublicKeyID,
-		PublicKey:    &platformKey.PublicKey,
+		PublicKey:    &pairs.Platform.PublicKey,
 	}
 	return keys, client, nil
 }
@@ -217,7 +226,8 @@ func (s *Sandbox) PendingFaults(op marketing.Operation) int { return s.faults.pe
 func (s *Sandbox) ClearFaults() { s.faults.clear() }
 
 // SetLimit changes op's limit, per merchant per sliding second, for every
-// merchant; 0 or negative means unlimited.
+// merchant without its own limit of op (Config.MerchantLimits); 0 or
+// negative means unlimited.
 func (s *Sandbox) SetLimit(op marketing.Operation, perSecond int) {
 	s.traffic.setLimit(op, perSecond)
 }

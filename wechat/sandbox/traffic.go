@@ -52,13 +52,15 @@ type traffic struct {
 	mu     sync.Mutex
 	now    func() time.Time
 	limits map[marketing.Operation]int
-	keys   map[trafficKey]*endpointTraffic
+	// own are single merchants' limits, overriding limits.
+	own  map[string]map[marketing.Operation]int
+	keys map[trafficKey]*endpointTraffic
 	// all holds each endpoint's accepted requests over all merchants, for the
 	// exact MaxAcceptedPerSecond of the summed stats.
 	all map[marketing.Operation]*window
 }
 
-func newTraffic(now func() time.Time, limits map[marketing.Operation]int) *traffic {
+func newTraffic(now func() time.Time, limits map[marketing.Operation]int, own map[string]map[marketing.Operation]int) *traffic {
 	l := make(map[marketing.Operation]int, len(marketing.Operations()))
 	for _, op := range marketing.Operations() {
 		l[op] = DefaultLimit(op)
@@ -66,7 +68,22 @@ func newTraffic(now func() time.Time, limits map[marketing.Operation]int) *traff
 	for op, n := range limits {
 		l[op] = n
 	}
-	return &traffic{now: now, limits: l, keys: map[trafficKey]*endpointTraffic{}, all: map[marketing.Operation]*window{}}
+	o := make(map[string]map[marketing.Operation]int, len(own))
+	for mchid, limits := range own {
+		o[mchid] = make(map[marketing.Operation]int, len(limits))
+		for op, n := range limits {
+			o[mchid][op] = n
+		}
+	}
+	return &traffic{now: now, limits: l, own: o, keys: map[trafficKey]*endpointTraffic{}, all: map[marketing.Operation]*window{}}
+}
+
+// limit returns mchid's limit of op. Callers hold mu.
+func (t *traffic) limit(mchid string, op marketing.Operation) int {
+	if n, ok := t.own[mchid][op]; ok {
+		return n
+	}
+	return t.limits[op]
 }
 
 func (t *traffic) key(k trafficKey) *endpointTraffic {
@@ -107,7 +124,7 @@ func (t *traffic) finish(mchid string, op marketing.Operation, status int) {
 func (t *traffic) allow(mchid string, op marketing.Operation, now time.Time) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if !t.key(trafficKey{mchid, op}).accepted.allow(now, t.limits[op]) {
+	if !t.key(trafficKey{mchid, op}).accepted.allow(now, t.limit(mchid, op)) {
 		return false
 	}
 	all := t.all[op]

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/couponq/couponq/wechat/marketing"
@@ -45,6 +46,25 @@ type clusterConfig struct {
 	logLevel string
 	// tweak, when set, edits each worker's YAML document before it is written.
 	tweak func(doc map[string]any)
+	// merchants are the accounts of the sandbox and the workers; empty: the
+	// one benchmark merchant (mchid). yardstick, when set, is one more
+	// sandbox account that the workers do not serve (direct API calls).
+	merchants []string
+	yardstick string
+	// merchantLimits are single accounts' own limits, given to the sandbox
+	// (real) and the workers (configured) alike; keyed by mchid.
+	merchantLimits map[string]map[marketing.Operation]int
+	// workerLimits, when set, replace the workers' limits of some types
+	// (fractional rates, below what the sandbox can express).
+	workerLimits map[marketing.Operation]float64
+}
+
+// mchids returns the accounts the workers serve.
+func (cfg clusterConfig) mchids() []string {
+	if len(cfg.merchants) == 0 {
+		return []string{mchid}
+	}
+	return cfg.merchants
 }
 
 // cluster is one row's processes: a nats-server, the sandbox and the
@@ -57,6 +77,7 @@ type cluster struct {
 	cfg        clusterConfig
 	natsURL    string
 	natsPort   int
+	monitorURL string // nats-server's monitoring endpoint
 	nats       *process
 	sandboxURL string
 	sandbox    *process
@@ -94,16 +115,21 @@ func (c *cluster) startNATS(ctx context.Context) error {
 		}
 		c.natsPort = port
 	}
+	mport, err := freePort()
+	if err != nil {
+		return err
+	}
 	store := filepath.Join(c.dir, "jetstream")
-	args := []string{"-js", "-sd", store, "-a", "127.0.0.1", "-p", strconv.Itoa(port)}
+	args := []string{"-js", "-sd", store, "-a", "127.0.0.1", "-p", strconv.Itoa(port), "-m", strconv.Itoa(mport)}
 	if c.cfg.syncAlways {
 		conf := filepath.Join(c.dir, "nats-server.conf")
-		text := fmt.Sprintf("listen: \"127.0.0.1:%d\"\njetstream {\n  store_dir: %q\n  sync_interval: always\n}\n", port, store)
+		text := fmt.Sprintf("listen: \"127.0.0.1:%d\"\nhttp: \"127.0.0.1:%d\"\njetstream {\n  store_dir: %q\n  sync_interval: always\n}\n", port, mport, store)
 		if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
 			return fmt.Errorf("nats-server config: %w", err)
 		}
 		args = []string{"-c", conf}
 	}
+	c.monitorURL = fmt.Sprintf("http://127.0.0.1:%d", mport)
 	if c.nats, err = c.g.start("nats-server", c.dir, filepath.Join(c.dir, "nats-server.log"), c.bins.natsServer, args...); err != nil {
 		return err
 	}
@@ -138,10 +164,24 @@ func (c *cluster) startSandbox(ctx context.Context) error {
 		return err
 	}
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	args := []string{"--addr", addr, "--keys", c.keysDir, "--mchid", mchid, "--log-level", "warn"}
+	ids := c.cfg.mchids()
+	if c.cfg.yardstick != "" {
+		ids = append(append([]string(nil), ids...), c.cfg.yardstick)
+	}
+	args := []string{"--addr", addr, "--keys", c.keysDir, "--mchid", strings.Join(ids, ","), "--log-level", "warn"}
+	if len(ids) > 1 {
+		args = append(args, "--shared-keys")
+	}
 	for _, op := range marketing.Operations() {
 		if n, ok := c.cfg.real[op]; ok {
 			args = append(args, "--limit", fmt.Sprintf("%s=%d", op, n))
+		}
+	}
+	for _, id := range ids {
+		for _, op := range marketing.Operations() {
+			if n, ok := c.cfg.merchantLimits[id][op]; ok {
+				args = append(args, "--merchant-limit", fmt.Sprintf("%s:%s=%d", id, op, n))
+			}
 		}
 	}
 	bin := c.bins.sandbox
@@ -189,9 +229,24 @@ func (c *cluster) startWorkers(ctx context.Context, n int) error {
 // workerConfig is one worker's YAML: the benchmark's NATS and external
 // sandbox, the configured limits, everything else default.
 func (c *cluster) workerConfig(id string) ([]byte, error) {
-	limits := map[string]int{}
+	limits := map[string]float64{}
 	for op, n := range c.cfg.configured {
+		limits[string(op)] = float64(n)
+	}
+	for op, n := range c.cfg.workerLimits {
 		limits[string(op)] = n
+	}
+	merchants := make([]map[string]any, 0, len(c.cfg.mchids()))
+	for _, id := range c.cfg.mchids() {
+		m := map[string]any{"mchid": id}
+		if own := c.cfg.merchantLimits[id]; len(own) > 0 {
+			l := map[string]int{}
+			for op, n := range own {
+				l[string(op)] = n
+			}
+			m["limits"] = l
+		}
+		merchants = append(merchants, m)
 	}
 	doc := map[string]any{
 		"worker": map[string]any{"id": id, "shutdown_timeout": workerShutdown.String()},
@@ -202,7 +257,7 @@ func (c *cluster) workerConfig(id string) ([]byte, error) {
 			"base_url":         c.sandboxURL,
 			"backup_url":       wechat.NoBackup,
 		},
-		"merchants": []map[string]string{{"mchid": mchid}},
+		"merchants": merchants,
 		"limits":    limits,
 		"log":       map[string]string{"level": cmp.Or(c.cfg.logLevel, "warn"), "format": "json"},
 	}

@@ -1,0 +1,224 @@
+package fleet
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/couponq/couponq/jobs"
+)
+
+// Merchant accounts of the scheduling scenarios.
+const (
+	merchantA = mchid        // the busy merchant
+	merchantB = "1900000002" // the merchant that must not notice A
+	// yardstickMchID makes the direct API calls: same endpoints and load,
+	// a budget nobody else uses.
+	yardstickMchID = "1900009999"
+	// firstFlowMchID is the first account of the many-flows run.
+	firstFlowMchID = 1910000001
+)
+
+// finding is one line of the scheduling table: a measured figure next to
+// its target.
+type finding struct {
+	scenario, figure, measured, target string
+	met                                int // 1 met, -1 missed, 0 no target
+}
+
+// schedReport is what one scenario found.
+type schedReport struct {
+	name     string
+	took     time.Duration
+	findings []finding
+	notes    []string
+	err      error
+	dirs     []string
+	logNotes []string
+	killed   []string
+}
+
+func (r *schedReport) add(figure, measured, target string, met int) {
+	r.findings = append(r.findings, finding{scenario: r.name, figure: figure, measured: measured, target: target, met: met})
+}
+
+func (r *schedReport) note(format string, args ...any) {
+	r.notes = append(r.notes, fmt.Sprintf(format, args...))
+}
+
+// verdict is 1 when ok, -1 otherwise.
+func verdict(ok bool) int {
+	if ok {
+		return 1
+	}
+	return -1
+}
+
+// schedEnv is what every scenario gets.
+type schedEnv struct {
+	ctx    context.Context
+	g      *group
+	bins   binaries
+	base   string
+	o      SchedOptions
+	stderr io.Writer
+	runs   int
+}
+
+// startRun starts fresh processes for one run of a scenario (nats-server,
+// sandbox, o.Workers workers) in its own directory. The returned stop
+// stops them and records what they logged into rep; call it on every path.
+func (e *schedEnv) startRun(rep *schedReport, name string, cfg clusterConfig) (*cluster, func(), error) {
+	e.runs++
+	dir := filepath.Join(e.base, fmt.Sprintf("run%02d-%s", e.runs, name))
+	rep.dirs = append(rep.dirs, dir)
+	stop := func() {}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, stop, err
+	}
+	cfg.sandboxNice = e.o.SandboxNice
+	c, err := startCluster(e.ctx, e.g, e.bins, dir, cfg)
+	stop = func() {
+		rep.killed = append(rep.killed, c.stop()...)
+		for _, n := range logNotes(c) {
+			rep.logNotes = append(rep.logNotes, name+": "+n)
+		}
+	}
+	if err != nil {
+		return c, stop, err
+	}
+	if err := c.startWorkers(e.ctx, e.o.Workers); err != nil {
+		return c, stop, err
+	}
+	return c, stop, nil
+}
+
+// RunScheduling is the scheduling benchmark command (bench/scheduling): it
+// parses args, builds the binaries, runs every scenario on fresh processes
+// and prints the report to stdout (progress and errors to stderr). It
+// returns 0 when every scenario ran (whatever it measured), 1 when one
+// failed or the run was interrupted, 2 for bad flags. Every child process
+// is stopped before it returns.
+func RunScheduling(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	o, err := ParseSchedOptions(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "scheduling bench: %v\n", err)
+		return 2
+	}
+	root, err := moduleRoot()
+	if err != nil {
+		fmt.Fprintf(stderr, "scheduling bench: %v\n", err)
+		return 1
+	}
+	base, err := os.MkdirTemp(o.TempDir, "couponq-sched-")
+	if err != nil {
+		fmt.Fprintf(stderr, "scheduling bench: %v\n", err)
+		return 1
+	}
+	if o.SandboxNice < 0 && !canRaisePriority(o.SandboxNice) {
+		fmt.Fprintf(stderr, "scheduling bench: not permitted to run the sandbox at nice %d; it runs at normal priority\n", o.SandboxNice)
+		o.SandboxNice = 0
+	}
+	g := &group{}
+	defer g.stopAll(time.Second)
+	started := time.Now()
+	h := reportHeader{command: schedCommandLine(args), date: started, machine: machineInfo(), code: codeState(root)}
+	fmt.Fprintf(stderr, "building nats-server, sandbox and worker into %s\n", filepath.Join(base, "bin"))
+	bins, err := buildBinaries(root, filepath.Join(base, "bin"))
+	if err != nil {
+		fmt.Fprintf(stderr, "scheduling bench: %v\n", err)
+		return 1
+	}
+	env := &schedEnv{ctx: ctx, g: g, bins: bins, base: base, o: o, stderr: stderr}
+	scenarios := map[string]func(*schedEnv) *schedReport{
+		SchedUpdateIsolation: runUpdateIsolation,
+		SchedUseIsolation:    runUseIsolation,
+		SchedPriority:        runPriority,
+		SchedFairness:        runFairness,
+		SchedFlows:           runFlows,
+	}
+	var reports []*schedReport
+	failed := false
+	for i, name := range o.Scenarios {
+		fmt.Fprintf(stderr, "scenario %d/%d: %s\n", i+1, len(o.Scenarios), name)
+		t0 := time.Now()
+		rep := scenarios[name](env)
+		rep.took = time.Since(t0)
+		reports = append(reports, rep)
+		if rep.err != nil {
+			failed = true
+			fmt.Fprintf(stderr, "  FAILED: %v\n", rep.err)
+		}
+		for _, f := range rep.findings {
+			fmt.Fprintf(stderr, "  %s: %s (target %s)\n", f.figure, f.measured, f.target)
+		}
+		if ctx.Err() != nil {
+			fmt.Fprintln(stderr, "interrupted")
+			break
+		}
+	}
+	writeSchedReport(stdout, h, o, reports, time.Since(started))
+	switch {
+	case failed || ctx.Err() != nil || o.Keep:
+		fmt.Fprintf(stderr, "logs, configs and stores kept in %s\n", base)
+	default:
+		if err := os.RemoveAll(base); err != nil {
+			fmt.Fprintf(stderr, "scheduling bench: remove %s: %v\n", base, err)
+		}
+	}
+	if failed || ctx.Err() != nil {
+		return 1
+	}
+	return 0
+}
+
+// schedCommandLine is the command that reproduces the run.
+func schedCommandLine(args []string) string {
+	return strings.Replace(commandLine(args), "./bench/ratelimit", "./bench/scheduling", 1)
+}
+
+// waitIntake waits until the intake consumer of t has routed every job
+// into the flows stream (nothing pending or unacknowledged), or timeout.
+func waitIntake(ctx context.Context, c *cluster, t jobs.Type, timeout time.Duration) (time.Duration, error) {
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	for {
+		n, err := c.pending(ctx, t)
+		if err == nil && n == 0 {
+			return time.Since(start), nil
+		}
+		if err := sleep(ctx, 100*time.Millisecond); err != nil {
+			return time.Since(start), fmt.Errorf("intake of %s did not finish within %s (%d pending): %w", t, timeout, n, err)
+		}
+	}
+}
+
+// pids lists the cluster's processes and the benchmark's own: sandbox,
+// nats-server, benchmark, workers.
+func (c *cluster) pids() []int {
+	out := []int{c.sandbox.pid(), c.nats.pid(), os.Getpid()}
+	for _, p := range c.workers {
+		out = append(out, p.pid())
+	}
+	return out
+}
+
+// cpuNote says how busy the machine and each process were, in cores.
+func (c *cluster) cpuNote(u cpuUsage) string {
+	if !u.known {
+		return "CPU: unknown"
+	}
+	p := c.pids()
+	return fmt.Sprintf("CPU in cores during the window: machine %.2f of %d; sandbox %.2f, nats-server %.2f, workers %.2f, benchmark %.2f, other %.2f",
+		u.machine, u.cores, u.sum(p[0]), u.sum(p[1]), u.sum(p[3:]...), u.sum(p[2]), max(0, u.machine-u.sum(p...)))
+}
