@@ -215,4 +215,3 @@ func (w *watcher) countPrefix(prefix string) int {
 	}
 	return n
 }
-
