@@ -70,7 +70,7 @@ func (b *Batch) Add(ctx context.Context, t Type, job Job, opts ...PublishOption)
 		opt(&o)
 	}
 	if o.eventTime.IsZero() {
-		o.eventTime = b.p.cfg.Now()
+		o.eventTime = b.p.cfg.Clock.Now()
 	}
 	prep, err := Prepare(t, job, o.eventTime)
 	if err != nil {

@@ -9,6 +9,8 @@ import (
 	"github.com/cenkalti/backoff/v4"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/couponq/couponq/clock"
 )
 
 // Producer publishes jobs and waits for JetStream to store them. It is safe
@@ -26,9 +28,9 @@ type ProducerConfig struct {
 	// message (same id, same bytes) across disconnects and leader changes
 	// when ctx has no deadline. Default 1m.
 	MaxRetryTime time.Duration
-	// Now supplies the event time for jobs whose use_time is missing when
-	// the caller gives none. Default time.Now.
-	Now func() time.Time
+	// Clock supplies the event time for jobs whose use_time is missing when
+	// the caller gives none. Default the system clock.
+	Clock clock.Clock
 }
 
 // NewProducer returns a producer publishing through js.
@@ -39,9 +41,7 @@ func NewProducer(js jetstream.JetStream, cfg ProducerConfig) *Producer {
 	if cfg.MaxRetryTime <= 0 {
 		cfg.MaxRetryTime = time.Minute
 	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
+	cfg.Clock = clock.OrSystem(cfg.Clock)
 	return &Producer{js: js, cfg: cfg}
 }
 
@@ -80,7 +80,7 @@ func (p *Producer) Publish(ctx context.Context, t Type, job Job, opts ...Publish
 		opt(&o)
 	}
 	if o.eventTime.IsZero() {
-		o.eventTime = p.cfg.Now()
+		o.eventTime = p.cfg.Clock.Now()
 	}
 	prep, err := Prepare(t, job, o.eventTime)
 	if err != nil {

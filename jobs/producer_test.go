@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/couponq/couponq/clock"
 	"github.com/couponq/couponq/internal/embedded"
 	"github.com/couponq/couponq/internal/natstest"
 	"github.com/couponq/couponq/internal/worker"
@@ -49,7 +50,7 @@ func TestPublishStoresPreparedJob(t *testing.T) {
 func TestPublishUsesInjectedClock(t *testing.T) {
 	b := setup(t, &worker.StreamsConfig{})
 	now := time.Date(2027, 5, 6, 7, 8, 9, 0, time.UTC)
-	p := jobs.NewProducer(b.js, jobs.ProducerConfig{Now: func() time.Time { return now }})
+	p := jobs.NewProducer(b.js, jobs.ProducerConfig{Clock: clock.Func(func() time.Time { return now })})
 	_, err := p.Publish(b.ctx, jobs.TypeProductCouponUse, jobs.Job{Request: json.RawMessage(pcUseRequest)})
 	require.NoError(t, err)
 	stored := b.jobsStored()

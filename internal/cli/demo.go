@@ -79,7 +79,7 @@ func feedDemo(ctx context.Context, rt *node.Node, out io.Writer) int {
 	// the worker backs off and tries again.
 	rt.Sandbox.Inject(sandbox.Fault{Op: marketing.OpProductCouponUpdate, Kind: sandbox.FailBeforeEffect, Count: 2})
 	fmt.Fprintf(out, "\ncouponq demo: embedded JetStream + WeChat Pay sandbox; publishing %d sample jobs from examples/sample-jobs.jsonl\n\n", len(samples))
-	producer := jobs.NewProducer(rt.JS, jobs.ProducerConfig{})
+	producer := jobs.NewProducer(rt.JS, jobs.ProducerConfig{Clock: rt.Clock})
 	var want []string
 	results := map[string]*jobs.Result{}
 	// One job at a time, each awaited: two redemptions of one coupon race

@@ -14,6 +14,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/couponq/couponq/clock"
 	"github.com/couponq/couponq/wechat/marketing"
 
 	"github.com/nats-io/nats.go"
@@ -51,6 +52,9 @@ type Node struct {
 	Limiter *ratelimit.Limiter
 	// Client is the WeChat Pay client.
 	Client *wechat.Client
+	// Clock is the process's one time source, given to the limiter, the
+	// client, the sandbox, the worker and the operations server.
+	Clock clock.Clock
 	// Worker processes jobs.
 	Worker *worker.Worker
 	// Registry and Metrics are the node's Prometheus metrics.
@@ -69,7 +73,7 @@ type Node struct {
 // Start brings everything up and logs plainly which mode it is in. On
 // failure everything started so far is released.
 func Start(ctx context.Context, cfg *config.Config, log *zap.Logger) (_ *Node, err error) {
-	rt := &Node{cfg: cfg, log: log}
+	rt := &Node{cfg: cfg, log: log, Clock: clock.System()}
 	defer func() {
 		if err != nil {
 			rt.Close()
@@ -125,6 +129,7 @@ func Start(ctx context.Context, cfg *config.Config, log *zap.Logger) (_ *Node, e
 	err = startretry.Do(ctx, log, "start rate limiter", cfg.NATS.ConnectTimeout, func(ctx context.Context) error {
 		var err error
 		rt.Limiter, err = ratelimit.New(ctx, rt.JS, ratelimit.Config{
+			Clock:          rt.Clock,
 			Limits:         cfg.Limits,
 			MerchantLimits: cfg.MerchantLimits(),
 			Headroom:       cfg.RateLimit.Headroom,
@@ -139,6 +144,7 @@ func Start(ctx context.Context, cfg *config.Config, log *zap.Logger) (_ *Node, e
 	}
 	rt.closers = append(rt.closers, func() { _ = rt.Limiter.Close() })
 	rt.Client, err = wechat.New(wechat.Config{
+		Clock:           rt.Clock,
 		Observe:         rt.observeAPI,
 		BaseURL:         baseURL,
 		BackupURL:       backupURL,
@@ -150,6 +156,7 @@ func Start(ctx context.Context, cfg *config.Config, log *zap.Logger) (_ *Node, e
 		return nil, fmt.Errorf("wechat client: %w", err)
 	}
 	wc := workerConfig(cfg)
+	wc.Clock = rt.Clock
 	wc.Budget = limiterBudget{rt.Limiter}
 	wc.Metrics = rt.Metrics
 	wc.ServerNow = rt.Limiter.ServerNow
@@ -206,7 +213,7 @@ func (rt *Node) setupWeChat(ctx context.Context, cfg *config.Config, log *zap.Lo
 			zap.String("base_url", shared.Primary), zap.String("backup_url", shared.Backup), zap.String("runs_in", shared.Worker))
 		return ms, shared.Primary, shared.Backup, nil
 	}
-	sb, err := sandbox.New(sandbox.Config{Merchants: keys, Limits: sandboxLimits(cfg)})
+	sb, err := sandbox.New(sandbox.Config{Merchants: keys, Limits: sandboxLimits(cfg), Clock: rt.Clock})
 	if err != nil {
 		return nil, "", "", fmt.Errorf("sandbox: %w", err)
 	}

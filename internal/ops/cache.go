@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/couponq/couponq/clock"
 )
 
 // Cache is a Source that calls another at most once per TTL and bounds each
@@ -24,18 +26,15 @@ type Cache struct {
 }
 
 // NewCache returns a Cache over src. ttl <= 0 defaults to 1s, timeout <= 0
-// to 2s; now nil is time.Now.
-func NewCache(src Source, ttl, timeout time.Duration, now func() time.Time) *Cache {
+// to 2s; clk nil is the system clock.
+func NewCache(src Source, ttl, timeout time.Duration, clk clock.Clock) *Cache {
 	if ttl <= 0 {
 		ttl = time.Second
 	}
 	if timeout <= 0 {
 		timeout = 2 * time.Second
 	}
-	if now == nil {
-		now = time.Now
-	}
-	return &Cache{src: src, ttl: ttl, timeout: timeout, now: now, sem: make(chan struct{}, 1)}
+	return &Cache{src: src, ttl: ttl, timeout: timeout, now: clock.OrSystem(clk).Now, sem: make(chan struct{}, 1)}
 }
 
 // Snapshot returns the cached snapshot when it is younger than the TTL and

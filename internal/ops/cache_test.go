@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/couponq/couponq/clock"
 	"github.com/couponq/couponq/internal/ops"
 )
 
@@ -41,7 +42,7 @@ func (f *fakeNow) add(d time.Duration) {
 func TestCacheRefreshesOncePerTTL(t *testing.T) {
 	src := &countingSource{}
 	clk := &fakeNow{t: time.Unix(1000, 0)}
-	c := ops.NewCache(src, time.Second, time.Second, clk.now)
+	c := ops.NewCache(src, time.Second, time.Second, clock.Func(clk.now))
 	ctx := context.Background()
 
 	var wg sync.WaitGroup
@@ -66,7 +67,7 @@ func TestCacheRefreshesOncePerTTL(t *testing.T) {
 func TestCacheCachesSourceErrors(t *testing.T) {
 	src := &countingSource{err: errors.New("nats: no responders")}
 	clk := &fakeNow{t: time.Unix(1000, 0)}
-	c := ops.NewCache(src, time.Second, time.Second, clk.now)
+	c := ops.NewCache(src, time.Second, time.Second, clock.Func(clk.now))
 	for range 3 {
 		_, err := c.Snapshot(context.Background())
 		require.ErrorContains(t, err, "fleet snapshot: nats: no responders")

@@ -14,6 +14,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 
+	"github.com/couponq/couponq/clock"
 	"github.com/couponq/couponq/internal/browsertest"
 	"github.com/couponq/couponq/internal/ops"
 )
@@ -93,7 +94,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	start := time.Now().Add(-5 * time.Minute).Truncate(time.Second)
 	b := setup(t, func(c *Config) {
 		c.SampleEvery = time.Second // the page polls at this pace
-		c.Now = func() time.Time { return start }
+		c.Clock = clock.Func(func() time.Time { return start })
 	})
 	rates := fillDashboard(b, start)
 	ctx := browsertest.Browser(t, exe)

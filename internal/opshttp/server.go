@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
+	"github.com/couponq/couponq/clock"
 	"github.com/couponq/couponq/internal/ops"
 )
 
@@ -43,8 +44,9 @@ type Config struct {
 	// Ticks, when set, drives sampling instead of a ticker every
 	// SampleEvery; each received time stamps one sample (tests).
 	Ticks <-chan time.Time
-	// Now stamps the first sample taken at Start. Default time.Now.
-	Now func() time.Time
+	// Clock stamps the first sample taken at Start and drives sampling
+	// when Ticks is not set. Default the system clock.
+	Clock clock.Clock
 	// Logger logs the listen address and serve errors. Default no-op.
 	Logger *zap.Logger
 }
@@ -72,8 +74,8 @@ func (c *Config) validate() error {
 	if c.History <= 0 {
 		c.History = 10 * time.Minute
 	}
-	if c.Now == nil {
-		c.Now = time.Now
+	if c.Clock == nil {
+		c.Clock = clock.System()
 	}
 	if c.Logger == nil {
 		c.Logger = zap.NewNop()
@@ -124,7 +126,7 @@ func (s *Server) Start(ctx context.Context) error {
 	s.mu.Unlock()
 	s.cfg.Logger.Info("ops http listening", zap.String("addr", ln.Addr().String()), zap.Bool("pprof", s.cfg.Pprof))
 
-	s.sampler.sample(ctx, s.cfg.Now())
+	s.sampler.sample(ctx, s.cfg.Clock.Now())
 	s.wg.Go(func() { s.sampler.run(ctx, s.cfg.Ticks, s.cfg.SampleEvery) })
 	s.wg.Go(func() {
 		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {

@@ -13,6 +13,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/stretchr/testify/require"
 
+	"github.com/couponq/couponq/clock"
 	"github.com/couponq/couponq/internal/metrics"
 	"github.com/couponq/couponq/internal/ops"
 )
@@ -68,7 +69,7 @@ func setup(t *testing.T, edit func(*Config)) *bundle {
 	cfg := Config{
 		Listen: "127.0.0.1:0", Gatherer: reg, Source: m, Ready: fleet.Ready, Version: "v0.9.0",
 		Ticks: make(chan time.Time), // never fed: the test calls sample itself
-		Now:   func() time.Time { return time.Unix(1_800_000_000, 0) },
+		Clock: clock.Func(func() time.Time { return time.Unix(1_800_000_000, 0) }),
 	}
 	if edit != nil {
 		edit(&cfg)

@@ -26,17 +26,17 @@ func (w *Worker) awaitConnected(ctx context.Context) error {
 	if nc.Status() == nats.CONNECTED {
 		return nil
 	}
-	start := time.Now()
+	start := w.cfg.Clock.Now()
 	w.log.Warn("not connected to NATS: holding a call until reconnected (its result could not be stored)")
 	ch := nc.StatusChanged(nats.CONNECTED, nats.CLOSED)
 	defer nc.RemoveStatusListener(ch)
 	for {
 		switch st := nc.Status(); st {
 		case nats.CONNECTED:
-			if held := time.Since(start); held >= w.cfg.AckWait/2 {
+			if held := w.cfg.Clock.Now().Sub(start); held >= w.cfg.AckWait/2 {
 				return fmt.Errorf("%w (held %s)", errStaleDelivery, held.Round(time.Millisecond))
 			}
-			w.log.Info("reconnected to NATS: releasing a held call", zap.Duration("held", time.Since(start)))
+			w.log.Info("reconnected to NATS: releasing a held call", zap.Duration("held", w.cfg.Clock.Now().Sub(start)))
 			return nil
 		case nats.CLOSED:
 			return fmt.Errorf("%w: NATS connection closed", ErrNoBudget)

@@ -8,6 +8,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"go.uber.org/zap"
+
+	"github.com/couponq/couponq/clock"
 )
 
 // dispatcher knows which groups have work and runs one flow runner per flow
@@ -54,7 +56,11 @@ func (d *dispatcher) notify(subject string) {
 // notifyAfter marks subject as having work after delay (a retry scheduled
 // with NakWithDelay becomes fetchable then).
 func (d *dispatcher) notifyAfter(subject string, delay time.Duration) {
-	time.AfterFunc(delay, func() { d.notify(subject) })
+	go func() {
+		if clock.Sleep(d.w.cfg.Clock, delay, d.ctx.Done()) {
+			d.notify(subject)
+		}
+	}()
 }
 
 // subscribe listens for intake's wake notices.
@@ -64,13 +70,9 @@ func (d *dispatcher) subscribe(nc *nats.Conn) (*nats.Subscription, error) {
 
 // scanLoop rescans the flows stream every ScanInterval until ctx ends.
 func (d *dispatcher) scanLoop() {
-	t := time.NewTicker(d.w.cfg.ScanInterval)
-	defer t.Stop()
 	for {
 		d.scan()
-		select {
-		case <-t.C:
-		case <-d.ctx.Done():
+		if !clock.Sleep(d.w.cfg.Clock, d.w.cfg.ScanInterval, d.ctx.Done()) {
 			return
 		}
 	}

@@ -86,12 +86,12 @@ func (f *flowRunner) run() {
 			<-f.sem
 			if ctx.Err() == nil {
 				f.d.w.log.Warn("no rate budget for flow; retrying", zap.Stringer("flow", f.flow), zap.Error(err))
-				sleepCtx(ctx, time.Second)
+				f.d.w.sleep(ctx, time.Second)
 			}
 			continue
 		}
 		// Decide as late as the slot allows, so the most urgent job wins it.
-		if wait := slot.Due() - f.d.w.cfg.DecisionLead; wait > 0 && !sleepCtx(ctx, wait) {
+		if wait := slot.Due() - f.d.w.cfg.DecisionLead; wait > 0 && !f.d.w.sleep(ctx, wait) {
 			slot.Release()
 			<-f.sem
 			continue

@@ -52,10 +52,10 @@ const consumerCheckInterval = 10 * time.Second
 // missing is re-created, and said so in the log; other fetch errors are
 // retried every second. hard bounds settling at shutdown.
 func (in *intake) run(ctx, hard context.Context) {
-	checked := time.Now()
+	checked := in.w.cfg.Clock.Now()
 	for ctx.Err() == nil {
 		if in.cons == nil && !in.recreate(ctx) {
-			sleepCtx(ctx, time.Second)
+			in.w.sleep(ctx, time.Second)
 			continue
 		}
 		fctx, cancel := context.WithTimeout(ctx, in.w.cfg.FetchWait)
@@ -70,8 +70,8 @@ func (in *intake) run(ctx, hard context.Context) {
 			return
 		}
 		quiet := err == nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, jetstream.ErrNoMessages)
-		if !quiet || (!got && time.Since(checked) > consumerCheckInterval) {
-			checked = time.Now()
+		if !quiet || (!got && in.w.cfg.Clock.Now().Sub(checked) > consumerCheckInterval) {
+			checked = in.w.cfg.Clock.Now()
 			if in.check(ctx, err) {
 				continue
 			}
@@ -79,7 +79,7 @@ func (in *intake) run(ctx, hard context.Context) {
 		if !quiet {
 			in.w.health.failed(in.typ, err)
 			in.log.Warn("intake: fetching jobs failed; retrying", zap.Error(err))
-			sleepCtx(ctx, time.Second)
+			in.w.sleep(ctx, time.Second)
 			continue
 		}
 		in.w.health.ok(in.typ)

@@ -21,18 +21,13 @@ import (
 // they would sit in the work queue forever; it turns each into an
 // INVALID_JOB result and a dead letter.
 func (w *Worker) runJanitor(ctx, hard context.Context) {
-	t := time.NewTimer(0)
-	defer t.Stop()
 	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
 		if err := w.sweepUnknown(ctx, hard); err != nil && ctx.Err() == nil {
 			w.log.Warn("looking for jobs of unknown types failed", zap.Error(err))
 		}
-		t.Reset(w.cfg.JanitorInterval)
+		if !w.sleep(ctx, w.cfg.JanitorInterval) {
+			return
+		}
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
 
+	"github.com/couponq/couponq/clock"
 	"github.com/couponq/couponq/internal/metrics"
 	"github.com/couponq/couponq/jobs"
 	"github.com/couponq/couponq/wechat"
@@ -36,7 +37,7 @@ func (w *Worker) handleFlowJob(ctx, hard context.Context, f *flowRunner, subject
 	if d.attempt > 1 {
 		m.Redelivered(typ)
 	}
-	stop := keepAlive(msg, w.cfg.AckWait/3)
+	stop := keepAlive(w.cfg.Clock, msg, w.cfg.AckWait/3)
 	o := w.safeProcess(hard, d, f.flow, slot)
 	stop()
 	if o.act == actRetry || o.act == actHandBack && o.delay > 0 {
@@ -104,7 +105,7 @@ func (w *Worker) process(ctx context.Context, d *delivery, f Flow, slot Slot) ou
 			if w.cfg.Budget == nil {
 				// No fleet limiter to pace the retry: back off in place.
 				limited++
-				if !sleepCtx(ctx, backoffDelay(limited, 50*time.Millisecond, 2*time.Second)) {
+				if !w.sleep(ctx, backoffDelay(limited, 50*time.Millisecond, 2*time.Second)) {
 					return outcome{act: actHandBack, free: true, why: "shutdown during a rate-limit wait"}
 				}
 			}
@@ -224,16 +225,10 @@ func requestID(resp *wechat.Response, err error) string {
 	return ""
 }
 
-// sleepCtx waits d or until ctx ends; it reports whether the full wait passed.
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
+// sleep waits d on the worker's clock or until ctx ends; it reports
+// whether the full wait passed.
+func (w *Worker) sleep(ctx context.Context, d time.Duration) bool {
+	return clock.Sleep(w.cfg.Clock, d, ctx.Done())
 }
 
 // jobPacer paces one job's HTTP attempts: the slot its flow runner reserved
@@ -251,7 +246,7 @@ type jobPacer struct {
 
 // Wait implements wechat.Pacer.
 func (p *jobPacer) Wait(ctx context.Context, _ string, _ marketing.Operation) error {
-	start := time.Now()
+	start := p.w.cfg.Clock.Now()
 	s := p.first
 	p.first = nil
 	if s == nil {
@@ -261,7 +256,7 @@ func (p *jobPacer) Wait(ctx context.Context, _ string, _ marketing.Operation) er
 		}
 	}
 	err := s.Wait(ctx)
-	p.metrics.BudgetWait(string(p.flow.Type), time.Since(start).Seconds())
+	p.metrics.BudgetWait(string(p.flow.Type), p.w.cfg.Clock.Now().Sub(start).Seconds())
 	if err != nil {
 		return err
 	}

@@ -28,11 +28,11 @@ type repairer struct {
 // repairInterval, and logs what it created.
 func (r *repairer) streams(ctx context.Context, w *Worker) {
 	r.mu.Lock()
-	if time.Since(r.last) < repairInterval {
+	if w.cfg.Clock.Now().Sub(r.last) < repairInterval {
 		r.mu.Unlock()
 		return
 	}
-	r.last = time.Now()
+	r.last = w.cfg.Clock.Now()
 	r.mu.Unlock()
 	for _, sc := range StreamConfigs(w.cfg.Streams) {
 		_, err := w.js.Stream(ctx, sc.Name)

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"sync/atomic"
 
+	"github.com/couponq/couponq/clock"
 	"github.com/couponq/couponq/internal/metrics"
 	"github.com/couponq/couponq/wechat/marketing"
 
@@ -90,8 +91,12 @@ type Config struct {
 	// ServerNow returns the JetStream server's current time (estimated);
 	// retry.max_elapsed compares it with the server's enqueue timestamp, so
 	// the rule uses one clock. internal/node passes the fleet limiter's
-	// server clock. Default time.Now (tests, a server on the same host).
+	// server clock. Default Clock.Now (tests, a server on the same host).
 	ServerNow func() time.Time
+	// Clock is the local time source of every wait and timer of the worker
+	// (heartbeats to JetStream, scans, retries, shutdown). Default the
+	// system clock; internal/node injects the process's one clock.
+	Clock clock.Clock
 	// FetchWait is how long one pull waits for jobs. Default 2s.
 	FetchWait time.Duration
 	// JanitorInterval is how often jobs on unknown subjects are looked for.
@@ -136,8 +141,9 @@ func (c *Config) setDefaults() {
 	if c.ScanInterval <= 0 {
 		c.ScanInterval = time.Second
 	}
+	c.Clock = clock.OrSystem(c.Clock)
 	if c.ServerNow == nil {
-		c.ServerNow = time.Now
+		c.ServerNow = c.Clock.Now
 	}
 }
 
@@ -300,7 +306,8 @@ func settleReserve(total time.Duration) time.Duration {
 // deadline too (settleContext). Past it, shutdown returns anyway: a job
 // still held then is redelivered after ack_wait.
 func (w *Worker) shutdown(done <-chan struct{}, cancel context.CancelFunc) {
-	start := time.Now()
+	clk := w.cfg.Clock
+	start := clk.Now()
 	end := start.Add(w.cfg.ShutdownTimeout)
 	w.mu.Lock()
 	w.stopAt = end
@@ -308,22 +315,21 @@ func (w *Worker) shutdown(done <-chan struct{}, cancel context.CancelFunc) {
 	soft := w.cfg.ShutdownTimeout - settleReserve(w.cfg.ShutdownTimeout)
 	w.log.Info("worker stopping: no new jobs pulled; waiting for in-flight jobs",
 		zap.Duration("timeout", w.cfg.ShutdownTimeout), zap.Duration("calls_may_finish_within", soft))
-	timer := time.NewTimer(soft)
-	defer timer.Stop()
-	select {
-	case <-done:
-	case <-timer.C:
-		w.log.Warn("shutdown: cancelling in-flight calls and handing their jobs back")
-		cancel()
-		last := time.NewTimer(time.Until(end))
-		defer last.Stop()
-		select {
-		case <-done:
-		case <-last.C:
-			w.log.Error("shutdown timeout reached with jobs still held; they are redelivered after ack_wait")
-		}
+	if !clock.Sleep(clk, soft, done) {
+		w.stopped(start)
+		return
 	}
-	w.log.Info("worker stopped", zap.String("worker", w.cfg.ID), zap.Duration("took", time.Since(start).Round(time.Millisecond)))
+	w.log.Warn("shutdown: cancelling in-flight calls and handing their jobs back")
+	cancel()
+	if clock.Sleep(clk, end.Sub(clk.Now()), done) {
+		w.log.Error("shutdown timeout reached with jobs still held; they are redelivered after ack_wait")
+	}
+	w.stopped(start)
+}
+
+// stopped logs the end of a shutdown that began at start.
+func (w *Worker) stopped(start time.Time) {
+	w.log.Info("worker stopped", zap.String("worker", w.cfg.ID), zap.Duration("took", w.cfg.Clock.Now().Sub(start).Round(time.Millisecond)))
 }
 
 // stopDeadline is the shutdown deadline, once Run is stopping.
