@@ -12,18 +12,6 @@
 // SIGINT or SIGTERM stops it gracefully.
 package main
 
-import (
-	"context"
-	"os"
-	"os/signal"
-	"syscall"
+import "github.com/couponq/couponq/internal/cli"
 
-	"github.com/couponq/couponq/wechat/sandbox"
-)
-
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := sandbox.RunCommand(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
-}
+func main() { cli.Main(cli.Sandbox) }

@@ -25,3 +25,8 @@ func Main(cmd Command) {
 func Worker(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	return RunWorker(ctx, args, stdout, stderr)
 }
+
+// Sandbox is RunSandbox as a Command.
+func Sandbox(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
+	return RunSandbox(ctx, args, stdout, stderr)
+}

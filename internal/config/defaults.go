@@ -16,6 +16,10 @@ const (
 	DefaultBackupURL = wechat.DefaultBackupURL
 )
 
+// DefaultSandboxKeysDir is where sandbox keys live by default, one
+// subdirectory per merchant; the worker and the sandbox command share it.
+const DefaultSandboxKeysDir = "./data/sandbox-keys"
+
 // DefaultDevHTTPListen is where the operations server listens by default in
 // dev mode (embedded JetStream).
 const DefaultDevHTTPListen = "127.0.0.1:8080"
@@ -69,7 +73,7 @@ func (c *Config) applyDefaults() {
 	def(&c.Streams.ResultsMaxAge, 30*24*time.Hour)
 	def(&c.Streams.DLQMaxAge, 90*24*time.Hour)
 	if c.WeChat.SandboxKeysDir == "" {
-		c.WeChat.SandboxKeysDir = "./data/sandbox-keys"
+		c.WeChat.SandboxKeysDir = DefaultSandboxKeysDir
 	}
 	if !c.WeChat.Sandbox {
 		if c.WeChat.BaseURL == "" {

@@ -1,7 +1,8 @@
-package sandbox_test
+package cli_test
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"path/filepath"
 	"regexp"
@@ -14,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/couponq/couponq/internal/cli"
 	"github.com/couponq/couponq/internal/testio"
 	"github.com/couponq/couponq/wechat"
 	"github.com/couponq/couponq/wechat/sandbox"
@@ -44,7 +46,7 @@ func TestRunCommand(t *testing.T) {
 	var stdout, stderr testio.Buffer
 	code := make(chan int, 1)
 	go func() {
-		code <- sandbox.RunCommand(c, []string{"--addr", "127.0.0.1:0", "--backup-addr", "127.0.0.1:0",
+		code <- cli.RunSandbox(c, []string{"--addr", "127.0.0.1:0", "--backup-addr", "127.0.0.1:0",
 			"--keys", keysDir, "--limit", "product_coupon.update=7"}, &stdout, &stderr)
 	}()
 	require.Eventually(t, func() bool {
@@ -116,7 +118,7 @@ func TestRunCommand(t *testing.T) {
 	c2, cancel2 := context.WithCancel(context.Background())
 	code2 := make(chan int, 1)
 	go func() {
-		code2 <- sandbox.RunCommand(c2, []string{"--addr", "127.0.0.1:0", "--keys", keysDir}, &again, &stderr)
+		code2 <- cli.RunSandbox(c2, []string{"--addr", "127.0.0.1:0", "--keys", keysDir}, &again, &stderr)
 	}()
 	require.Eventually(t, func() bool { return strings.Contains(again.String(), "merchants:") }, 30*time.Second, 5*time.Millisecond)
 	require.Contains(t, again.String(), "keys reused")
@@ -137,24 +139,99 @@ func TestRunCommandBadFlags(t *testing.T) {
 		{"--unknown"},
 	} {
 		var stdout, stderr testio.Buffer
-		require.Equal(t, 2, sandbox.RunCommand(context.Background(), args, &stdout, &stderr), "%v", args)
+		require.Equal(t, 2, cli.RunSandbox(context.Background(), args, &stdout, &stderr), "%v", args)
 		require.NotEmpty(t, stderr.String())
 		require.Empty(t, stdout.String())
 	}
 	var stdout, stderr testio.Buffer
-	require.Equal(t, 0, sandbox.RunCommand(context.Background(), []string{"--help"}, &stdout, &stderr))
+	require.Equal(t, 0, cli.RunSandbox(context.Background(), []string{"--help"}, &stdout, &stderr))
 	require.Contains(t, stderr.String(), "-backup-addr")
 
 	// A port in use is a runtime failure.
-	srv := newServer(t, mustSandbox(t))
-	addr := strings.TrimPrefix(srv.URL, "http://")
-	require.Equal(t, 1, sandbox.RunCommand(context.Background(), []string{"--addr", addr, "--keys", filepath.Join(t.TempDir(), "k")}, &stdout, &stderr))
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer taken.Close()
+	addr := taken.Addr().String()
+	require.Equal(t, 1, cli.RunSandbox(context.Background(), []string{"--addr", addr, "--keys", filepath.Join(t.TempDir(), "k")}, &stdout, &stderr))
 	require.Contains(t, stderr.String(), "--addr")
 }
 
-func mustSandbox(t *testing.T) *sandbox.Sandbox {
-	keys, _ := merchants(t)
-	sb, err := sandbox.New(sandbox.Config{Merchants: keys})
+func ctx(t testing.TB) context.Context {
+	c, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	return c
+}
+
+func busifavorUse(code, no string) *marketing.BusifavorUseRequest {
+	return &marketing.BusifavorUseRequest{CouponCode: code, StockID: sandbox.FixtureBusifavorStockID, AppID: sandbox.FixtureAppID,
+		UseTime: "2025-07-24T10:00:00+08:00", UseRequestNo: no, OpenID: "oUser_busifavor_1"}
+}
+
+func apiError(t *testing.T, err error, status int, code string) {
+	t.Helper()
+	var ae *wechat.APIError
+	require.ErrorAs(t, err, &ae)
+	require.Equal(t, status, ae.StatusCode, "%s", ae.Body)
+	require.Equal(t, code, ae.Code, "%s", ae.Body)
+}
+
+// A range of merchants with shared keys starts fast, and each merchant
+// signs with the shared key under its own serial.
+func TestRunSandboxManyMerchants(t *testing.T) {
+	keysDir := filepath.Join(t.TempDir(), "keys")
+	c, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout, stderr testio.Buffer
+	code := make(chan int, 1)
+	go func() {
+		code <- cli.RunSandbox(c, []string{"--addr", "127.0.0.1:0", "--keys", keysDir, "--shared-keys",
+			"--mchid", "1910000001-1910000050,1900000001", "--merchant-limit", "1910000002:busifavor.use=1"}, &stdout, &stderr)
+	}()
+	require.Eventually(t, func() bool { return strings.HasSuffix(stdout.String(), "\n\n") }, 60*time.Second, 5*time.Millisecond, "stderr: %s", stderr.String())
+	out := stdout.String()
+	require.Contains(t, out, "... and 41 more merchants")
+	require.Equal(t, 51, strings.Count(out, "  - mchid: "))
+
+	var files []wechat.MerchantFiles
+	for _, id := range []string{"1910000001", "1910000002"} {
+		_, f, err := sandbox.GenerateMerchant(filepath.Join(keysDir, id), id)
+		require.NoError(t, err, "the command wrote a complete set")
+		files = append(files, f)
+	}
+	require.NotEqual(t, files[0].CertSerialNo, files[1].CertSerialNo)
+	var ms []wechat.Merchant
+	for _, f := range files {
+		m, err := wechat.LoadMerchant(f)
+		require.NoError(t, err)
+		ms = append(ms, m)
+	}
+	require.True(t, ms[0].PrivateKey.Equal(ms[1].PrivateKey), "shared key pairs")
+
+	base := strings.TrimSpace(strings.SplitN(strings.SplitN(out, "listening on ", 2)[1], " ", 2)[0])
+	client, err := wechat.New(wechat.Config{BaseURL: base, BackupURL: wechat.NoBackup}, ms...)
 	require.NoError(t, err)
-	return sb
+	defer client.Close()
+	_, _, err = client.UseBusifavorCoupon(ctx(t), "1910000001", busifavorUse("many1", "MANY0001"))
+	require.NoError(t, err)
+	_, _, err = client.UseBusifavorCoupon(ctx(t), "1910000002", busifavorUse("many2", "MANY0002"))
+	require.NoError(t, err)
+	_, _, err = client.UseBusifavorCoupon(ctx(t), "1910000002", busifavorUse("many3", "MANY0003"))
+	apiError(t, err, http.StatusTooManyRequests, "FREQUENCY_LIMITED")
+	cancel()
+	require.Equal(t, 0, <-code, "stderr: %s", stderr.String())
+}
+
+func TestRunSandboxBadMerchantFlags(t *testing.T) {
+	for _, args := range [][]string{
+		{"--mchid", "5-3"},
+		{"--mchid", "1-200000"},
+		{"--mchid", "1-x"},
+		{"--merchant-limit", "1900000001"},
+		{"--merchant-limit", "1900000001:nope=1"},
+		{"--merchant-limit", "1900000009:busifavor.use=1"},
+	} {
+		var stdout, stderr testio.Buffer
+		require.Equal(t, 2, cli.RunSandbox(context.Background(), args, &stdout, &stderr), "%v", args)
+		require.NotEmpty(t, stderr.String())
+	}
 }

@@ -1,4 +1,4 @@
-package sandbox
+package cli
 
 import (
 	"context"
@@ -15,7 +15,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/couponq/couponq/internal/config"
 	"github.com/couponq/couponq/wechat/marketing"
+	"github.com/couponq/couponq/wechat/sandbox"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -25,11 +27,8 @@ import (
 
 // Defaults of the sandbox command.
 const (
-	// DefaultAddr is where the command listens without --addr.
-	DefaultAddr = "127.0.0.1:8090"
-	// DefaultKeysDir is where the command keeps keys without --keys, one
-	// subdirectory per merchant (the worker's wechat.sandbox_keys_dir default).
-	DefaultKeysDir = "./data/sandbox-keys"
+	// DefaultSandboxAddr is where the sandbox command listens without --addr.
+	DefaultSandboxAddr = "127.0.0.1:8090"
 	// shutdownTimeout bounds how long the command waits for requests in
 	// flight when it stops.
 	shutdownTimeout = 5 * time.Second
@@ -160,10 +159,10 @@ func parseCommand(args []string, stderr io.Writer) (commandOptions, error) {
 		fmt.Fprintf(stderr, "Usage: sandbox [flags]\n\nA stand-in for the WeChat Pay APIv3 endpoints couponq calls (no credentials needed).\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
-	fs.StringVar(&o.addr, "addr", DefaultAddr, "listen address of the primary host (wechat.base_url)")
+	fs.StringVar(&o.addr, "addr", DefaultSandboxAddr, "listen address of the primary host (wechat.base_url)")
 	fs.StringVar(&o.backupAddr, "backup-addr", "", "optional second listen address with the same state (wechat.backup_url)")
-	fs.StringVar(&o.keysDir, "keys", DefaultKeysDir, "directory for generated keys, one subdirectory per merchant; existing keys are reused")
-	fs.Var(mchidList{&o.mchids}, "mchid", "merchant id to accept, repeatable or comma-separated, or a range FIRST-LAST (default "+DefaultMchID+")")
+	fs.StringVar(&o.keysDir, "keys", config.DefaultSandboxKeysDir, "directory for generated keys, one subdirectory per merchant; existing keys are reused")
+	fs.Var(mchidList{&o.mchids}, "mchid", "merchant id to accept, repeatable or comma-separated, or a range FIRST-LAST (default "+sandbox.DefaultMchID+")")
 	fs.Var(limitList{o.limits}, "limit", "requests per merchant per sliding second, op=N (repeatable; 0 = unlimited); defaults busifavor.use=500, product_coupon.update=20, product_coupon.use=100, busifavor.stock.get=50")
 	fs.Var(merchantLimitList{o.merchantLimits}, "merchant-limit", "one merchant's own limit, MCHID:op=N (repeatable), overriding --limit for it")
 	fs.BoolVar(&o.sharedKeys, "shared-keys", false, "merchants without keys get the same generated key pairs (own serials and key ids): thousands of merchants start in seconds; for load tests")
@@ -175,7 +174,7 @@ func parseCommand(args []string, stderr io.Writer) (commandOptions, error) {
 		return o, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
 	if len(o.mchids) == 0 {
-		o.mchids = []string{DefaultMchID}
+		o.mchids = []string{sandbox.DefaultMchID}
 	}
 	known := map[string]bool{}
 	for _, id := range o.mchids {
@@ -189,13 +188,13 @@ func parseCommand(args []string, stderr io.Writer) (commandOptions, error) {
 	return o, nil
 }
 
-// RunCommand is the sandbox command (cmd/sandbox): it parses args, generates
+// RunSandbox is the sandbox command (cmd/sandbox): it parses args, generates
 // or reuses key files, serves the sandbox until ctx is done and then shuts
 // down gracefully. It prints where it listens, the key files and a couponq
 // configuration snippet to stdout (never key material) and logs to stderr. It
 // returns the process exit code: 0 after a clean stop, 2 for bad flags, 1 for
 // other failures.
-func RunCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func RunSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	o, err := parseCommand(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
@@ -226,19 +225,19 @@ func runCommand(ctx context.Context, o commandOptions, stdout, stderr io.Writer)
 	if err != nil {
 		return fmt.Errorf("--keys: %w", err)
 	}
-	var keys []MerchantKeys
+	var keys []sandbox.MerchantKeys
 	var clientFiles []wechat.MerchantFiles
 	var notes []string
-	var pairs *KeyPairs
+	var pairs *sandbox.KeyPairs
 	for _, id := range o.mchids {
 		dir := filepath.Join(keysDir, id)
-		_, statErr := os.Stat(filepath.Join(dir, MerchantInfoFile))
+		_, statErr := os.Stat(filepath.Join(dir, sandbox.MerchantInfoFile))
 		if o.sharedKeys && pairs == nil && errors.Is(statErr, fs.ErrNotExist) {
-			if pairs, err = NewKeyPairs(); err != nil {
+			if pairs, err = sandbox.NewKeyPairs(); err != nil {
 				return err
 			}
 		}
-		k, f, err := GenerateMerchantWith(dir, id, pairs)
+		k, f, err := sandbox.GenerateMerchantWith(dir, id, pairs)
 		if err != nil {
 			return err
 		}
@@ -254,7 +253,7 @@ func runCommand(ctx context.Context, o commandOptions, stdout, stderr io.Writer)
 	if len(notes) > maxBannerMerchants {
 		notes = append(notes[:maxBannerMerchants], fmt.Sprintf("... and %d more merchants, keys in %s\n", len(notes)-maxBannerMerchants, keysDir))
 	}
-	sb, err := New(Config{Merchants: keys, Limits: o.limits, MerchantLimits: o.merchantLimits, Logger: log})
+	sb, err := sandbox.New(sandbox.Config{Merchants: keys, Limits: o.limits, MerchantLimits: o.merchantLimits, Logger: log})
 	if err != nil {
 		return err
 	}
@@ -291,7 +290,7 @@ func runCommand(ctx context.Context, o commandOptions, stdout, stderr io.Writer)
 	case <-ctx.Done():
 	case serveErr = <-errc:
 	}
-	sb.Close() // release requests held by Hang and Latency faults
+	sb.Close() // release requests held by sandbox.Hang and sandbox.Latency faults
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
 	for _, srv := range servers {
@@ -309,7 +308,7 @@ func runCommand(ctx context.Context, o commandOptions, stdout, stderr io.Writer)
 
 // printBanner tells the user where the sandbox is and how to point couponq at
 // it. Only file names, serials and key ids are printed, never key material.
-func printBanner(w io.Writer, urls, notes []string, sb *Sandbox, keysDir string, files []wechat.MerchantFiles) {
+func printBanner(w io.Writer, urls, notes []string, sb *sandbox.Sandbox, keysDir string, files []wechat.MerchantFiles) {
 	fmt.Fprintf(w, "couponq WeChat Pay sandbox (no real coupons, no credentials)\n")
 	fmt.Fprintf(w, "listening on %s (primary)\n", urls[0])
 	if len(urls) > 1 {
@@ -329,10 +328,10 @@ func printBanner(w io.Writer, urls, notes []string, sb *Sandbox, keysDir string,
 	}
 	fmt.Fprintf(w, "limits per merchant per second: %s\n", strings.Join(parts, " "))
 	fmt.Fprintf(w, "fixtures: busifavor stock %s; product coupons %s (stock %s, single use) and %s (stock %s, %d uses); brand %s; coupon codes starting %s do not exist\n",
-		FixtureBusifavorStockID, FixtureProductCouponID, FixtureProductStockID, FixtureSequentialProductCouponID,
-		FixtureSequentialProductStockID, FixtureSequentialCount, FixtureBrandID, NotFoundPrefix)
+		sandbox.FixtureBusifavorStockID, sandbox.FixtureProductCouponID, sandbox.FixtureProductStockID, sandbox.FixtureSequentialProductCouponID,
+		sandbox.FixtureSequentialProductStockID, sandbox.FixtureSequentialCount, sandbox.FixtureBrandID, sandbox.NotFoundPrefix)
 	fmt.Fprintf(w, "admin API: GET %[1]s%[2]s, POST %[1]s%[3]s, PUT %[1]s%[4]s, POST %[1]s%[5]s\n",
-		urls[0], AdminStatsPath, AdminFaultsPath, AdminLimitsPath, AdminResetStatsPath)
+		urls[0], sandbox.AdminStatsPath, sandbox.AdminFaultsPath, sandbox.AdminLimitsPath, sandbox.AdminResetStatsPath)
 	backup := wechat.NoBackup
 	if len(urls) > 1 {
 		backup = urls[1]
