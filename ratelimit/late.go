@@ -9,11 +9,11 @@ import (
 
 // This file decides how late a reserved slot may still be used.
 //
-// The API counts requests in a sliding window: at most N requests in any
-// window of length W. For a limit L >= 1 per second that is N = floor(L)
-// in W = 1 s; for L < 1 it is one request in W = 1/L. The limiter's slots
-// of one key are spaced iv apart (GCRA without burst, iv >= W/N at the
-// full budget, since Headroom < 1).
+// The API counts requests per sliding second (WeChat Pay's limits are
+// per-second quotas): at most N requests in any window of W = 1 s, where
+// N = floor(L) for a limit of L per second. The limiter's slots of one key
+// are spaced iv apart (GCRA without burst, iv >= W/N at the full budget,
+// since Headroom < 1).
 //
 // Let every request be sent some lateness d_k in [0, D) after its slot
 // s_k. A window [a, a+W] then holds only requests whose slots lie in
@@ -24,12 +24,13 @@ import (
 //
 // The bound is tight: with D >= N·iv − W, slots s_0..s_N sent D late when
 // before s_0+D and on time otherwise all lie in [s_0+D, s_0+D+W]. At 20/s
-// with the
-// default headroom 0.985 (iv = 50.76 ms) the bound is 20·iv − 1 s = 15.2 ms;
-// at 500/s (iv = 2.03 ms) also 15.2 ms; at 0.1/s (one per 10 s, iv =
-// 10.15 s) 152 ms. When the pacing itself already puts more than N slots in
-// a window (a limit that is not a whole number), N is taken as that count,
-// so the bound stays positive and an on-time slot is always usable.
+// with the default headroom 0.985 (iv = 50.76 ms) the bound is
+// 20·iv − 1 s = 15.2 ms; at 500/s (iv = 2.03 ms) also 15.2 ms. A limit
+// below 1/s is the operator's own choice under the API's per-second quota:
+// no sliding second may then hold more than one request (N = 1), and the
+// bound is iv − 1 s: 9.15 s at 0.1/s. Generally, when the pacing itself
+// puts more than floor(L) slots in a second, N is taken as that count, so
+// the bound stays positive and an on-time slot is always usable.
 //
 // Send lateness is not the only thing that spends the bound: the requests'
 // network jitter and the error of each worker's server-clock estimate look
@@ -52,14 +53,9 @@ var ErrSlotMissed = errors.New("ratelimit: slot missed: too late to send safely"
 // holds more than the limit.
 func lateBound(limit float64, iv int64) int64 {
 	w := int64(time.Second)
-	n := math.Floor(limit)
-	if limit < 1 {
-		w = int64(math.Ceil(float64(time.Second) / limit))
-		n = 1
-	}
 	// The pacing's own count per window, should it exceed the limit's.
-	n = max(n, float64(w/iv+1))
-	return int64(n)*iv - w
+	n := max(int64(math.Floor(limit)), w/iv+1)
+	return n*iv - w
 }
 
 // maxLate is how late (ns) a slot of q may still be used now.

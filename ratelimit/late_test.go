@@ -22,12 +22,10 @@ func maxInWindow(ts []int64, w int64) int {
 	return best
 }
 
-// apiRule is the API's window for a limit: n requests in w.
+// apiRule is the API's window for a limit: n requests in w (one per
+// second at most for a limit below 1/s).
 func apiRule(limit float64) (n int, w int64) {
-	if limit < 1 {
-		return 1, int64(float64(time.Second) / limit)
-	}
-	return int(limit), int64(time.Second)
+	return max(1, int(limit)), int64(time.Second)
 }
 
 func TestLateBoundAtTheDocumentedRates(t *testing.T) {
@@ -35,9 +33,9 @@ func TestLateBoundAtTheDocumentedRates(t *testing.T) {
 		limit float64
 		want  time.Duration
 	}{
-		{20, 15228440 * time.Nanosecond},   // 20 × 50.761422 ms − 1 s
-		{500, 15228000 * time.Nanosecond},  // 500 × 2.030457 ms − 1 s
-		{0.1, 152284264 * time.Nanosecond}, // 10.152284264 s − 10 s
+		{20, 15228440 * time.Nanosecond},    // 20 × 50.761422 ms − 1 s
+		{500, 15228000 * time.Nanosecond},   // 500 × 2.030457 ms − 1 s
+		{0.1, 9152284264 * time.Nanosecond}, // 10.152284264 s − 1 s
 	} {
 		iv := interval(rate(c.limit, DefaultHeadroom, 1))
 		require.InDelta(t, float64(c.want), float64(lateBound(c.limit, iv)), float64(2*time.Microsecond), "limit %g", c.limit)

@@ -117,6 +117,13 @@ func (f *flowRunner) run() {
 			continue
 		}
 		release := func() { <-f.d.sem; <-f.sem }
+		if overrun(slot) {
+			// Waiting for the bound overran the slot: a job fetched now
+			// could not be sent with it. Reserve again, holding nothing.
+			slot.Release()
+			release()
+			continue
+		}
 		gs, msg := f.next(ctx)
 		if msg == nil {
 			slot.Release()
@@ -279,4 +286,15 @@ func (f *flowRunner) fetchOnce(ctx context.Context, gs *groupState) (jetstream.M
 		more = md.NumPending > 0 || md.NumDelivered > 1
 	}
 	return msg, more, nil
+}
+
+// overrun says whether slot is already too late to send with (a Slot that
+// can tell: ratelimit's Late).
+func overrun(slot Slot) bool {
+	l, ok := slot.(interface{ Late() (time.Duration, bool) })
+	if !ok {
+		return false
+	}
+	_, safe := l.Late()
+	return !safe
 }
