@@ -32,6 +32,8 @@ type keyQueue struct {
 	waiting int   // callers inside Wait
 	cutting bool  // a Throttled call is writing a cut
 	calming bool  // an Accepted call is ending a storm
+	lastUse int64 // server ns of the last use (idle.go)
+	retired bool  // dropped from the Limiter's map (idle.go)
 	// run429 counts this process's 429s since its last accepted answer,
 	// the first of them at runStart (server ns): storm.go.
 	run429   int
@@ -52,8 +54,8 @@ type stateCache struct {
 }
 
 type counters struct {
-	waits, reservations, slots, conflicts, throttled, errors uint64
-	waitTotal, waitMax                                       time.Duration
+	waits, reservations, slots, conflicts, throttled, errors, missed uint64
+	waitTotal, waitMax                                               time.Duration
 }
 
 type waiter struct {
@@ -61,7 +63,7 @@ type waiter struct {
 }
 
 func newKeyQueue(l *Limiter, key Key, limit float64) *keyQueue {
-	return &keyQueue{l: l, key: key, kvKey: key.kvKey(), limit: limit, wake: make(chan struct{}, 1)}
+	return &keyQueue{l: l, key: key, kvKey: key.kvKey(), limit: limit, wake: make(chan struct{}, 1), lastUse: l.clk.now()}
 }
 
 func (q *keyQueue) signal() {
@@ -180,7 +182,8 @@ func (q *keyQueue) assignLocked(now int64) {
 }
 
 // run is the driver: while callers wait without a slot it reserves slots for
-// them from the shared state; otherwise it sleeps. It ends with the Limiter.
+// them from the shared state; otherwise it sleeps. It ends with the Limiter,
+// or when no caller came for driverIdle (take starts it again).
 func (q *keyQueue) run() {
 	defer q.l.wg.Done()
 	done := q.l.ctx.Done()
@@ -191,12 +194,10 @@ func (q *keyQueue) run() {
 		need := len(q.queue)
 		q.mu.Unlock()
 		if need == 0 {
-			select {
-			case <-q.wake:
-				continue
-			case <-done:
+			if q.idle(done) {
 				return
 			}
+			continue
 		}
 		g, retryAt, err := q.reserve(need)
 		switch {
@@ -222,6 +223,31 @@ func (q *keyQueue) run() {
 			}
 			q.mu.Unlock()
 		}
+	}
+}
+
+// idle waits for a caller; it reports true when the driver must end: the
+// Limiter closed, or nobody came for driverIdle (then running is false, set
+// under the lock take checks it under, so no caller is left without a
+// driver). Real time, not the injected clock: ending an idle goroutine is
+// about memory, not pacing, and a test that drives the injected clock
+// cannot know this timer is there.
+func (q *keyQueue) idle(done <-chan struct{}) bool {
+	t := time.NewTimer(driverIdle)
+	defer t.Stop()
+	select {
+	case <-q.wake:
+		return false
+	case <-done:
+		return true
+	case <-t.C:
+		q.mu.Lock()
+		defer q.mu.Unlock()
+		if len(q.queue) > 0 {
+			return false
+		}
+		q.running = false
+		return true
 	}
 }
 

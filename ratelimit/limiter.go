@@ -2,6 +2,7 @@ package ratelimit
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"sync"
@@ -104,9 +105,10 @@ func New(ctx context.Context, js jetstream.JetStream, cfg Config) (*Limiter, err
 		}
 	}
 	ok = true
-	l.wg.Add(2)
+	l.wg.Add(3)
 	go l.watch(l.state, l.applyState)
 	go l.watch(l.members, l.roster.apply)
+	go l.sweep()
 	if nc := js.Conn(); nc != nil {
 		l.wg.Add(1)
 		go l.watchReconnects(nc)
@@ -156,15 +158,20 @@ func (l *Limiter) Run(ctx context.Context) error {
 // Wait blocks until one request for key may be sent now and returns how long
 // it waited: Reserve followed by Slot.Wait. Each successful Wait must be
 // followed by exactly one request (a slot that is not used is lost, not
-// given to the fleet). It fails as Reserve and Slot.Wait do.
+// given to the fleet). A slot missed (ErrSlotMissed: this goroutine woke
+// too late to use it safely) is replaced by the next one. It fails as
+// Reserve and Slot.Wait do.
 func (l *Limiter) Wait(ctx context.Context, key Key) (time.Duration, error) {
 	start := l.cfg.Clock.Now()
-	s, err := l.Reserve(ctx, key)
-	if err != nil {
-		return l.cfg.Clock.Now().Sub(start), err
+	for {
+		s, err := l.Reserve(ctx, key)
+		if err != nil {
+			return l.cfg.Clock.Now().Sub(start), err
+		}
+		if err = s.Wait(ctx); !errors.Is(err, ErrSlotMissed) {
+			return l.cfg.Clock.Now().Sub(start), err
+		}
 	}
-	err = s.Wait(ctx)
-	return l.cfg.Clock.Now().Sub(start), err
 }
 
 // Throttled tells the limiter that the API answered 429 for key. It cuts the
@@ -247,6 +254,9 @@ func (l *Limiter) applyState(e jetstream.KeyValueEntry) {
 		c.exists, c.st = true, st
 	}
 	q.observe(c)
+	q.mu.Lock()
+	q.touchLocked()
+	q.mu.Unlock()
 }
 
 // watch feeds every entry of b to apply until the Limiter closes, starting

@@ -28,13 +28,23 @@ type Slot struct {
 // for an invalid key, or for a job type without a limit (ErrNoLimit).
 func (l *Limiter) Reserve(ctx context.Context, key Key) (*Slot, error) {
 	start := l.cfg.Clock.Now()
-	q, err := l.queue(key)
-	if err != nil {
-		return nil, err
+	var q *keyQueue
+	for q == nil {
+		var err error
+		if q, err = l.queue(key); err != nil {
+			return nil, err
+		}
+		q.mu.Lock()
+		if q.retired { // dropped as idle just now: look again
+			q.mu.Unlock()
+			l.forget(q)
+			q = nil
+			continue
+		}
+		q.waiting++
+		q.touchLocked()
+		q.mu.Unlock()
 	}
-	q.mu.Lock()
-	q.waiting++
-	q.mu.Unlock()
 	at, err := q.take(ctx)
 	if err != nil {
 		q.mu.Lock()
@@ -50,7 +60,9 @@ func (s *Slot) Due() time.Duration { return time.Duration(s.at - s.q.l.clk.now()
 
 // Wait blocks until the slot is due. On success exactly one request must
 // follow. On failure (ctx ended, the limiter closed) the slot goes back to
-// the key's pool for another caller and the error says why.
+// the key's pool for another caller and the error says why. A slot that is
+// already too late to be used safely when Wait is called or returns fails
+// with ErrSlotMissed: nothing may be sent with it, reserve another.
 func (s *Slot) Wait(ctx context.Context) error {
 	if s.done {
 		return nil
@@ -58,12 +70,18 @@ func (s *Slot) Wait(ctx context.Context) error {
 	s.done = true
 	q := s.q
 	err := q.sleepUntil(ctx, s.at)
+	late := q.l.clk.now() - s.at
 	waited := q.l.cfg.Clock.Now().Sub(s.start)
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	q.waiting--
+	q.touchLocked()
 	if err != nil {
 		return err
+	}
+	if late > q.maxLate() {
+		q.n.missed++
+		return q.missedErr(late)
 	}
 	if q.l.onSlot != nil {
 		q.l.onSlot(q.key, s.at)
@@ -85,6 +103,7 @@ func (s *Slot) Release() {
 	q := s.q
 	q.mu.Lock()
 	q.waiting--
+	q.touchLocked()
 	q.putPoolLocked(s.at)
 	q.assignLocked(q.l.clk.now())
 	q.mu.Unlock()

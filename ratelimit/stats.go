@@ -13,8 +13,9 @@ type Stats struct {
 	// ClockUncertainty bounds the error of this process's estimate of the
 	// server clock (half the best recent round trip).
 	ClockUncertainty time.Duration
-	// Keys has one entry per key this process waited for or saw in the
-	// shared state, ordered by Key.String.
+	// Keys has one entry per key this process used, or saw an update of in
+	// the shared state, within the last 5 minutes (idle keys are dropped,
+	// and start over from zero when used again), ordered by Key.String.
 	Keys []KeyStats
 }
 
@@ -42,6 +43,9 @@ type KeyStats struct {
 	Reservations, Slots, Conflicts uint64
 	// Throttled counts 429s reported through Throttled.
 	Throttled uint64
+	// Missed counts slots found too late to send safely (ErrSlotMissed):
+	// nothing was sent with them.
+	Missed uint64
 	// Errors counts failures to reach the shared state; Unavailable says the
 	// last attempt failed.
 	Errors      uint64
@@ -79,6 +83,7 @@ func (l *Limiter) Stats() Stats {
 			Slots:        q.n.slots,
 			Conflicts:    q.n.conflicts,
 			Throttled:    q.n.throttled,
+			Missed:       q.n.missed,
 			Errors:       q.n.errors,
 			Unavailable:  q.lastErr != nil,
 		})

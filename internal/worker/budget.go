@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/couponq/couponq/ratelimit"
 )
 
 // Budget is the rate budget the worker spends: one slot per HTTP attempt,
@@ -23,7 +25,9 @@ type Budget interface {
 type Slot interface {
 	// Due is how long until the slot may be used (<= 0: now).
 	Due() time.Duration
-	// Wait blocks until the slot is due.
+	// Wait blocks until the slot is due. It fails with an error wrapping
+	// ErrSlotMissed when the slot is already too late to be used safely:
+	// nothing may be sent with it; reserve another.
 	Wait(ctx context.Context) error
 	// Release gives an unused slot back.
 	Release()
@@ -42,6 +46,11 @@ func accepted(ctx context.Context, b Budget, f Flow) {
 		a.Accepted(ctx, f)
 	}
 }
+
+// ErrSlotMissed is ratelimit.ErrSlotMissed: a slot found too late to send
+// with (a request sent then could make a sliding second hold more than the
+// limit). Missing a slot sends nothing and is not an attempt.
+var ErrSlotMissed = ratelimit.ErrSlotMissed
 
 // ErrNoBudget is wrapped when no rate budget could be had within
 // maxBudgetWait (the fleet's shared pacing state is unreachable). The job is

@@ -16,8 +16,8 @@ import (
 // with work. It learns of work from intake's wake notices (core NATS, at
 // once) and from a periodic scan of the flows stream's subjects (a safety
 // net for notices missed while starting or disconnected, and for delayed
-// retries of other workers). An idle flow has no goroutine and no state
-// beyond a map entry.
+// retries of other workers). An idle flow has no goroutine, and after
+// flowIdle no map entry either (idleflows.go).
 type dispatcher struct {
 	w    *Worker
 	sem  chan struct{} // the worker-wide bound on jobs held
@@ -43,14 +43,23 @@ func (d *dispatcher) notify(subject string) {
 	if !ok || d.ctx.Err() != nil {
 		return
 	}
-	d.mu.Lock()
-	f := d.flows[g.Flow]
-	if f == nil {
-		f = newFlowRunner(d, g.Flow)
-		d.flows[g.Flow] = f
+	for {
+		d.mu.Lock()
+		f := d.flows[g.Flow]
+		if f == nil {
+			f = newFlowRunner(d, g.Flow)
+			d.flows[g.Flow] = f
+		}
+		d.mu.Unlock()
+		if f.notify(g, subject) {
+			return
+		}
+		d.mu.Lock()
+		if d.flows[g.Flow] == f { // dropped as idle just now
+			delete(d.flows, g.Flow)
+		}
+		d.mu.Unlock()
 	}
-	d.mu.Unlock()
-	f.notify(g, subject)
 }
 
 // notifyAfter marks subject as having work after delay (a retry scheduled
@@ -72,6 +81,7 @@ func (d *dispatcher) subscribe(nc *nats.Conn) (*nats.Subscription, error) {
 func (d *dispatcher) scanLoop() {
 	for {
 		d.scan()
+		d.dropIdle(d.w.cfg.Clock.Now())
 		if !clock.Sleep(d.w.cfg.Clock, d.w.cfg.ScanInterval, d.ctx.Done()) {
 			return
 		}

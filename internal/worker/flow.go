@@ -28,7 +28,9 @@ type flowRunner struct {
 	groups  map[string]*groupState // by subject
 	last    [6]string              // per priority: the fairness key served last
 	running bool
-	busy    [6]int // jobs held, per priority
+	busy    [6]int    // jobs held, per priority
+	idleAt  time.Time // when the runner last stopped (idleflows.go)
+	retired bool      // dropped from the dispatcher's map (idleflows.go)
 }
 
 // groupState is this worker's view of one group.
@@ -38,6 +40,7 @@ type groupState struct {
 	pending bool   // may have fetchable jobs
 	gen     uint64 // bumped by every notice, so a stale "empty" does not clear a new one
 	cons    jetstream.Consumer
+	idleAt  time.Time // when it was last found empty (idleflows.go)
 }
 
 func newFlowRunner(d *dispatcher, f Flow) *flowRunner {
@@ -45,8 +48,14 @@ func newFlowRunner(d *dispatcher, f Flow) *flowRunner {
 }
 
 // notify marks g as having work and starts the runner if it is not running.
-func (f *flowRunner) notify(g group, subject string) {
+// It reports false, doing nothing, when f was dropped as idle: the caller
+// looks the flow up again.
+func (f *flowRunner) notify(g group, subject string) bool {
 	f.mu.Lock()
+	if f.retired {
+		f.mu.Unlock()
+		return false
+	}
 	gs := f.groups[subject]
 	if gs == nil {
 		gs = &groupState{group: g, subject: subject}
@@ -61,6 +70,7 @@ func (f *flowRunner) notify(g group, subject string) {
 		f.d.wg.Add(1)
 		go f.run()
 	}
+	return true
 }
 
 // run serves the flow until no group has work or the worker stops.
@@ -75,6 +85,7 @@ func (f *flowRunner) run() {
 				continue // work arrived as we were leaving
 			}
 			f.running = false
+			f.idleAt = f.d.w.cfg.Clock.Now()
 			f.mu.Unlock()
 			return
 		}
@@ -106,6 +117,13 @@ func (f *flowRunner) run() {
 			continue
 		}
 		release := func() { <-f.d.sem; <-f.sem }
+		if overrun(slot) {
+			// Waiting for the bound overran the slot: a job fetched now
+			// could not be sent with it. Reserve again, holding nothing.
+			slot.Release()
+			release()
+			continue
+		}
 		gs, msg := f.next(ctx)
 		if msg == nil {
 			slot.Release()
@@ -206,12 +224,10 @@ func (f *flowRunner) next(ctx context.Context) (*groupState, jetstream.Msg) {
 		f.mu.Lock()
 		if err != nil || (!more && gs.gen == gen) {
 			gs.pending = false
+			gs.idleAt = f.d.w.cfg.Clock.Now()
 		}
 		if msg != nil {
 			f.last[gs.Priority] = gs.Key
-			if !more && gs.gen == gen {
-				gs.pending = false
-			}
 		}
 		f.mu.Unlock()
 		if err != nil {
@@ -270,4 +286,15 @@ func (f *flowRunner) fetchOnce(ctx context.Context, gs *groupState) (jetstream.M
 		more = md.NumPending > 0 || md.NumDelivered > 1
 	}
 	return msg, more, nil
+}
+
+// overrun says whether slot is already too late to send with (a Slot that
+// can tell: ratelimit's Late).
+func overrun(slot Slot) bool {
+	l, ok := slot.(interface{ Late() (time.Duration, bool) })
+	if !ok {
+		return false
+	}
+	_, safe := l.Late()
+	return !safe
 }

@@ -244,21 +244,32 @@ type jobPacer struct {
 	metrics *metrics.Metrics
 }
 
-// Wait implements wechat.Pacer.
+// Wait implements wechat.Pacer. A slot found too late to send with safely
+// (ErrSlotMissed: a starved CPU overran it) is replaced by a new one;
+// nothing was sent, so it is not an attempt.
 func (p *jobPacer) Wait(ctx context.Context, _ string, _ marketing.Operation) error {
 	start := p.w.cfg.Clock.Now()
 	s := p.first
 	p.first = nil
-	if s == nil {
-		var err error
-		if s, err = reserve(ctx, p.budget, p.flow); err != nil {
+	for {
+		if s == nil {
+			var err error
+			if s, err = reserve(ctx, p.budget, p.flow); err != nil {
+				return err
+			}
+		}
+		err := s.Wait(ctx)
+		if errors.Is(err, ErrSlotMissed) {
+			p.w.log.Debug("rate slot missed (too late to send safely); reserving another",
+				zap.Stringer("flow", p.flow), zap.Error(err))
+			s = nil
+			continue
+		}
+		p.metrics.BudgetWait(string(p.flow.Type), p.w.cfg.Clock.Now().Sub(start).Seconds())
+		if err != nil {
 			return err
 		}
-	}
-	err := s.Wait(ctx)
-	p.metrics.BudgetWait(string(p.flow.Type), p.w.cfg.Clock.Now().Sub(start).Seconds())
-	if err != nil {
-		return err
+		break
 	}
 	if err := p.w.awaitConnected(ctx); err != nil {
 		return err

@@ -1,0 +1,63 @@
+package worker_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/couponq/couponq/internal/worker"
+	"github.com/couponq/couponq/jobs"
+	"github.com/couponq/couponq/wechat/marketing"
+)
+
+// missingBudget hands out slots whose Wait reports the first misses as
+// ErrSlotMissed (the slot was overrun), then slots that work.
+type missingBudget struct {
+	mu       sync.Mutex
+	misses   int
+	reserved int
+}
+
+func (m *missingBudget) Reserve(context.Context, worker.Flow) (worker.Slot, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.reserved++
+	if m.misses > 0 {
+		m.misses--
+		return missedSlot{}, nil
+	}
+	return nowSlot{}, nil
+}
+
+func (m *missingBudget) Throttled(context.Context, worker.Flow) {}
+
+type missedSlot struct{}
+
+func (missedSlot) Due() time.Duration { return 0 }
+func (missedSlot) Wait(context.Context) error {
+	return fmt.Errorf("slot 20ms late: %w", worker.ErrSlotMissed)
+}
+func (missedSlot) Release() {}
+
+// A slot overrun before the request went out is replaced by a new one:
+// the job is sent once, with the next slot, and it is its first attempt.
+func TestMissedSlotIsReplacedNotSentNorAnAttempt(t *testing.T) {
+	b := setup(t)
+	budget := &missingBudget{misses: 2}
+	cfg := testConfig("missed")
+	cfg.Budget = budget
+	b.start(cfg, nil)
+	pub := b.publish(jobs.TypeBusifavorStockGet, stockGet("missed-1"))
+	res := b.await(pub.MsgID)[pub.MsgID]
+	require.NotNil(t, res)
+	require.Equal(t, jobs.StatusSucceeded, res.Status)
+	require.Equal(t, 1, res.Attempts)
+	require.Equal(t, int64(1), b.sb.Stats(marketing.Operation(jobs.TypeBusifavorStockGet)).Requests)
+	budget.mu.Lock()
+	defer budget.mu.Unlock()
+	require.Equal(t, 3, budget.reserved, "two missed slots, then the one used")
+}

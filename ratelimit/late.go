@@ -1,0 +1,78 @@
+package ratelimit
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"time"
+)
+
+// This file decides how late a reserved slot may still be used.
+//
+// The API counts requests per sliding second (WeChat Pay's limits are
+// per-second quotas): at most N requests in any window of W = 1 s, where
+// N = floor(L) for a limit of L per second. The limiter's slots of one key
+// are spaced iv apart (GCRA without burst, iv >= W/N at the full budget,
+// since Headroom < 1).
+//
+// Let every request be sent some lateness d_k in [0, D) after its slot
+// s_k. A window [a, a+W] then holds only requests whose slots lie in
+// [a-D, a+W], a span of W+D, which holds at most floor((W+D)/iv)+1 slots.
+// So no window holds more than N when
+//
+//	floor((W+D)/iv) + 1 <= N  <=>  D < N·iv − W.
+//
+// The bound is tight: with D >= N·iv − W, slots s_0..s_N sent D late when
+// before s_0+D and on time otherwise all lie in [s_0+D, s_0+D+W]. At 20/s
+// with the default headroom 0.985 (iv = 50.76 ms) the bound is
+// 20·iv − 1 s = 15.2 ms; at 500/s (iv = 2.03 ms) also 15.2 ms. A limit
+// below 1/s is the operator's own choice under the API's per-second quota:
+// no sliding second may then hold more than one request (N = 1), and the
+// bound is iv − 1 s: 9.15 s at 0.1/s. Generally, when the pacing itself
+// puts more than floor(L) slots in a second, N is taken as that count, so
+// the bound stays positive and an on-time slot is always usable.
+//
+// Send lateness is not the only thing that spends the bound: the requests'
+// network jitter and the error of each worker's server-clock estimate look
+// exactly like lateness to the API. So a slot may be used at most half the
+// bound late, less this process's clock uncertainty (but never less than
+// slotGrace); the other half is left to what the sender cannot see.
+// A slot found later than that is not used: Slot.Wait reports
+// ErrSlotMissed, and the caller reserves another one instead of sending.
+
+// ErrSlotMissed is wrapped by Slot.Wait's error when the slot was already
+// too late to be used safely when the caller came to send (a starved CPU, a
+// long preparation): a request sent now could make a sliding window hold
+// more than the limit. Nothing may be sent with it; reserve another slot.
+// The missed slot is lost to the fleet (as an unused slot is), which costs
+// one interval, never a 429.
+var ErrSlotMissed = errors.New("ratelimit: slot missed: too late to send safely")
+
+// lateBound returns N·iv − W (see above) for limit (per second) and slot
+// spacing iv, in ns: the lateness below which no sliding window of the API
+// holds more than the limit.
+func lateBound(limit float64, iv int64) int64 {
+	w := int64(time.Second)
+	// The pacing's own count per window, should it exceed the limit's.
+	n := max(int64(math.Floor(limit)), w/iv+1)
+	return n*iv - w
+}
+
+// maxLate is how late (ns) a slot of q may still be used now.
+func (q *keyQueue) maxLate() int64 {
+	b := lateBound(q.limit, q.minInterval())
+	return max(b/2-int64(q.l.clk.uncertainty()), int64(slotGrace))
+}
+
+// Late says how late the slot is now (negative: not yet due) and whether a
+// request sent now would still be safe (see ErrSlotMissed).
+func (s *Slot) Late() (late time.Duration, safe bool) {
+	l := s.q.l.clk.now() - s.at
+	return time.Duration(l), l <= s.q.maxLate()
+}
+
+// missedErr is Wait's error for a slot found late by late.
+func (q *keyQueue) missedErr(late int64) error {
+	return fmt.Errorf("ratelimit: slot for %s %s late (at most %s): %w",
+		q.key, time.Duration(late).Round(time.Microsecond), time.Duration(q.maxLate()).Round(time.Microsecond), ErrSlotMissed)
+}
