@@ -123,15 +123,9 @@ func RunFaults(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintf(stderr, "faults: %v\n", err)
 		return 2
 	}
-	root, err := moduleRoot()
-	if err != nil {
-		fmt.Fprintf(stderr, "faults: %v\n", err)
-		return 1
-	}
-	base, err := os.MkdirTemp(o.TempDir, "couponq-faults-")
-	if err != nil {
-		fmt.Fprintf(stderr, "faults: %v\n", err)
-		return 1
+	root, base, code := benchSetup("faults", o.TempDir, "couponq-faults-", nil, stderr)
+	if code != 0 {
+		return code
 	}
 	g := &group{}
 	defer g.stopAll(time.Second)

@@ -27,19 +27,9 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "ratelimit bench: %v\n", err)
 		return 2
 	}
-	root, err := moduleRoot()
-	if err != nil {
-		fmt.Fprintf(stderr, "ratelimit bench: %v\n", err)
-		return 1
-	}
-	base, err := os.MkdirTemp(o.TempDir, "couponq-bench-")
-	if err != nil {
-		fmt.Fprintf(stderr, "ratelimit bench: %v\n", err)
-		return 1
-	}
-	if o.SandboxNice < 0 && !canRaisePriority(o.SandboxNice) {
-		fmt.Fprintf(stderr, "ratelimit bench: not permitted to run the sandbox at nice %d; it runs at normal priority and may be starved of CPU\n", o.SandboxNice)
-		o.SandboxNice = 0
+	root, base, code := benchSetup("ratelimit bench", o.TempDir, "couponq-bench-", &o.SandboxNice, stderr)
+	if code != 0 {
+		return code
 	}
 	g := &group{}
 	defer g.stopAll(time.Second)

@@ -114,19 +114,9 @@ func RunScheduling(ctx context.Context, args []string, stdout, stderr io.Writer)
 		fmt.Fprintf(stderr, "scheduling bench: %v\n", err)
 		return 2
 	}
-	root, err := moduleRoot()
-	if err != nil {
-		fmt.Fprintf(stderr, "scheduling bench: %v\n", err)
-		return 1
-	}
-	base, err := os.MkdirTemp(o.TempDir, "couponq-sched-")
-	if err != nil {
-		fmt.Fprintf(stderr, "scheduling bench: %v\n", err)
-		return 1
-	}
-	if o.SandboxNice < 0 && !canRaisePriority(o.SandboxNice) {
-		fmt.Fprintf(stderr, "scheduling bench: not permitted to run the sandbox at nice %d; it runs at normal priority\n", o.SandboxNice)
-		o.SandboxNice = 0
+	root, base, code := benchSetup("scheduling bench", o.TempDir, "couponq-sched-", &o.SandboxNice, stderr)
+	if code != 0 {
+		return code
 	}
 	g := &group{}
 	defer g.stopAll(time.Second)
