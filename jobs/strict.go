@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 
+	"github.com/go-json-experiment/json/jsontext"
+
 	"github.com/couponq/couponq/internal/strictjson"
 )
 
@@ -25,30 +27,35 @@ func checkFaithful(data []byte) error {
 	if err := strictjson.CheckText(data); err != nil {
 		return &InvalidJobError{Reason: "body cannot be represented faithfully: " + err.Error(), Err: err}
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	tok, err := dec.Token()
-	if err != nil {
-		return nil // not JSON: the decoder says why
+	// jsontext (go-json-experiment, the encoding/json/v2 prototype) reads
+	// the top-level names without building values or errors for the rest:
+	// about a third of encoding/json.Decoder's cost here. Repeated names
+	// and invalid UTF-8 are allowed to it, so it stops only at malformed
+	// JSON (left to the decoder, as before) and never before a later
+	// top-level name that must be refused.
+	dec := jsontext.NewDecoder(bytes.NewReader(data), jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true))
+	if tok, err := dec.ReadToken(); err != nil || tok.Kind() != '{' {
+		return nil // not a JSON object: the decoder says why
 	}
-	if d, ok := tok.(json.Delim); !ok || d != '{' {
-		return nil
-	}
-	seen := map[string]bool{}
-	for dec.More() {
-		tok, err := dec.Token()
+	var seen [6]string // at most one of each envelope field
+	n := 0
+	for dec.PeekKind() == '"' {
+		tok, err := dec.ReadToken()
 		if err != nil {
 			return nil
 		}
-		key, _ := tok.(string)
+		key := tok.String()
 		if !envelopeFields[key] {
 			return &InvalidJobError{Reason: "body is not a valid job object: unknown field " + quote(key)}
 		}
-		if seen[key] {
-			return &InvalidJobError{Field: key, Reason: "repeated field"}
+		for _, k := range seen[:n] {
+			if k == key {
+				return &InvalidJobError{Field: key, Reason: "repeated field"}
+			}
 		}
-		seen[key] = true
-		var skip json.RawMessage
-		if err := dec.Decode(&skip); err != nil {
+		seen[n] = key
+		n++
+		if err := dec.SkipValue(); err != nil {
 			return nil
 		}
 	}

@@ -39,7 +39,10 @@ func (w *Worker) settleContext(ctx context.Context) (context.Context, context.Ca
 // letter (if any) and result are stored; if storing fails, the job is naked so it is
 // processed again (the API answers a repeat idempotently).
 func (w *Worker) settle(ctx context.Context, msg jetstream.Msg, d *delivery, o outcome) {
-	log := w.log.With(d.logFields()...)
+	// WithLazy: the fields are encoded only if something is logged (most
+	// jobs log nothing at the default level: one clone and encode per job
+	// saved).
+	log := w.log.WithLazy(d.logFields()...)
 	switch o.act {
 	case actHandBack:
 		if o.free {
@@ -103,17 +106,22 @@ func (w *Worker) settle(ctx context.Context, msg jetstream.Msg, d *delivery, o o
 	if o.dead {
 		w.cfg.Metrics.DeadLettered(string(r.Type), errCode(r))
 	}
-	fields := []zap.Field{
+	if r.Error != nil {
+		log.Warn("job failed", append(finishedFields(r), zap.String("code", r.Error.Code), zap.String("error", r.Error.Message))...)
+		return
+	}
+	if ce := log.Check(zap.InfoLevel, "job succeeded"); ce != nil {
+		ce.Write(finishedFields(r)...)
+	}
+}
+
+// finishedFields are the log fields of a stored result.
+func finishedFields(r *jobs.Result) []zap.Field {
+	return []zap.Field{
 		zap.String("status", string(r.Status)),
 		zap.Int("http_status", r.HTTPStatus), zap.String("request_id", r.RequestID),
 		zap.Duration("latency", r.FinishedAt.Sub(r.EnqueuedAt)),
 	}
-	if r.Error != nil {
-		fields = append(fields, zap.String("code", r.Error.Code), zap.String("error", r.Error.Message))
-		log.Warn("job failed", fields...)
-		return
-	}
-	log.Info("job succeeded", fields...)
 }
 
 func (w *Worker) publishResult(ctx context.Context, d *delivery, r *jobs.Result) error {

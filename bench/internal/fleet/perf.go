@@ -42,6 +42,10 @@ type PerfOptions struct {
 	Keep bool
 	// TempDir is where the run's directory is made.
 	TempDir string
+	// Profile, when set, is a directory where the cpu scenario writes the
+	// worker's CPU profile (cpu.pprof) and allocation profile
+	// (allocs.pprof), taken over /debug/pprof while it drains.
+	Profile string
 }
 
 // ParsePerfOptions parses the perf command line.
@@ -61,6 +65,7 @@ func ParsePerfOptions(args []string, stderr io.Writer) (PerfOptions, error) {
 	fs.IntVar(&o.SandboxNice, "sandbox-nice", -10, "run the sandbox under nice -n N (0: normal priority)")
 	fs.BoolVar(&o.Keep, "keep", false, "keep the temporary directory with logs, configs and stores")
 	fs.StringVar(&o.TempDir, "tmp", "", "parent of the temporary directory")
+	fs.StringVar(&o.Profile, "profile", "", "directory for the worker's CPU and allocation profiles in the cpu scenario (profiling costs some CPU: not for the figures)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}

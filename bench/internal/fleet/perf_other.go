@@ -82,7 +82,11 @@ func perfFailover(ctx context.Context, e *perfEnv) ([]perfLine, error) {
 // + verify done by the SDK in this process right after, in the same run.
 func perfCPU(ctx context.Context, e *perfEnv) ([]perfLine, error) {
 	op := jobs.TypeBusifavorUse
-	c, err := perfCluster(ctx, e, "cpu", clusterConfig{real: map[marketing.Operation]int{op: 0}})
+	prof, tweak, err := newWorkerProfiler(e.o.Profile)
+	if err != nil {
+		return nil, err
+	}
+	c, err := perfCluster(ctx, e, "cpu", clusterConfig{real: map[marketing.Operation]int{op: 0}, tweak: tweak})
 	if err != nil {
 		return nil, err
 	}
@@ -108,10 +112,19 @@ func perfCPU(ctx context.Context, e *perfEnv) ([]perfLine, error) {
 	cpu0, ok0 := procCPU(pid)
 	got0 := w.total(op)
 	t0 := time.Now()
+	if prof != nil {
+		prof.startCPU(ctx, pick(e, 4*time.Second, 9*time.Second))
+	}
 	if w.waitTotal(ctx, op, n, 2*time.Minute).IsZero() {
 		return nil, fmt.Errorf("not all %d results within 2 minutes", n)
 	}
 	cpu1, ok1 := procCPU(pid)
+	if prof != nil {
+		if err := prof.finish(ctx); err != nil {
+			return nil, err
+		}
+		e.logf("cpu: profiles in %s", e.o.Profile)
+	}
 	jobsDone := w.total(op) - got0
 	el := time.Since(t0)
 	if !ok0 || !ok1 || jobsDone <= 0 {
