@@ -6,7 +6,10 @@
 // a fake one to control time without sleeping.
 package clock
 
-import "time"
+import (
+	"sync"
+	"time"
+)
 
 // Clock tells the time and makes timers.
 type Clock interface {
@@ -37,6 +40,25 @@ type sysTimer struct{ t *time.Timer }
 
 func (t sysTimer) C() <-chan time.Time { return t.t.C }
 func (t sysTimer) Stop() bool          { return t.t.Stop() }
+
+// AfterFunc calls f in its own goroutine after d on c. On the system clock
+// it is time.AfterFunc (no goroutine waits meanwhile); on other clocks a
+// goroutine waits on one of c's timers. stop prevents the call if it has
+// not happened yet.
+func AfterFunc(c Clock, d time.Duration, f func()) (stop func()) {
+	if _, ok := c.(system); ok {
+		t := time.AfterFunc(d, f)
+		return func() { t.Stop() }
+	}
+	done := make(chan struct{})
+	var once sync.Once
+	go func() {
+		if Sleep(c, d, done) {
+			f()
+		}
+	}()
+	return func() { once.Do(func() { close(done) }) }
+}
 
 // Func is a Clock whose Now is the function (a skewed or frozen time in a
 // test) and whose timers are the system's.

@@ -20,3 +20,14 @@ func TestFuncAndSleep(t *testing.T) {
 	require.False(t, clock.Sleep(clock.System(), time.Hour, done), "done ends the wait")
 	require.True(t, clock.Sleep(clock.System(), 0, nil))
 }
+
+func TestAfterFunc(t *testing.T) {
+	for _, c := range []clock.Clock{clock.System(), clock.Func(time.Now)} {
+		fired := make(chan struct{})
+		clock.AfterFunc(c, time.Millisecond, func() { close(fired) })
+		<-fired
+		stop := clock.AfterFunc(c, time.Hour, func() { t.Error("stopped call ran") })
+		stop()
+		stop()
+	}
+}

@@ -46,12 +46,20 @@ func (j *Job) EffectivePriority() int {
 	return j.Priority
 }
 
+// ValidPriority reports whether p is a job's priority as the contract
+// allows it: 0 (the default) or MostUrgent to LeastUrgent.
+func ValidPriority(p int) bool { return p == 0 || p >= MostUrgent && p <= LeastUrgent }
+
+// ValidFairnessKey reports whether k is a fairness key as the contract
+// allows it: empty (no key) or 1-64 characters of [0-9A-Za-z_.:-].
+func ValidFairnessKey(k string) bool { return k == "" || freeFormID.MatchString(k) }
+
 // checkScheduling validates priority and fairness_key.
 func checkScheduling(j *Job) error {
-	if j.Priority != 0 && (j.Priority < MostUrgent || j.Priority > LeastUrgent) {
+	if !ValidPriority(j.Priority) {
 		return &InvalidJobError{Field: "priority", Reason: fmt.Sprintf("must be an integer from %d (most urgent) to %d, got %d", MostUrgent, LeastUrgent, j.Priority)}
 	}
-	if j.FairnessKey != "" && !freeFormID.MatchString(j.FairnessKey) {
+	if !ValidFairnessKey(j.FairnessKey) {
 		return &InvalidJobError{Field: "fairness_key", Reason: "must be 1-64 characters of [0-9A-Za-z_.:-]"}
 	}
 	return nil

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -122,18 +121,11 @@ func CollectStats(ctx context.Context, js jetstream.JetStream) (*Stats, error) {
 // subjectCounts returns the message count per subject of stream under
 // filter; an absent stream has none.
 func subjectCounts(ctx context.Context, js jetstream.JetStream, stream, filter string) (map[string]uint64, error) {
-	s, err := js.Stream(ctx, stream)
+	counts, err := worker.SubjectCounts(ctx, js, stream, filter)
 	if errors.Is(err, jetstream.ErrStreamNotFound) {
 		return nil, nil
 	}
-	if err != nil {
-		return nil, fmt.Errorf("stream %s: %w", stream, err)
-	}
-	info, err := s.Info(ctx, jetstream.WithSubjectFilter(filter))
-	if err != nil {
-		return nil, fmt.Errorf("stream %s: %w", stream, err)
-	}
-	return info.State.Subjects, nil
+	return counts, err
 }
 
 // consumerStats adds each consumer's pending, in-flight and redelivered
@@ -214,7 +206,8 @@ func flowStats(ctx context.Context, js jetstream.JetStream, st *Stats, row func(
 	}
 	agg := map[key]*FlowStats{}
 	for subj, n := range counts {
-		t, m, p, ok := parseFlowSubject(subj)
+		f, p, _, ok := worker.ParseGroupSubject(subj)
+		t, m := string(f.Type), f.MchID
 		if !ok {
 			continue
 		}
@@ -239,25 +232,6 @@ func flowStats(ctx context.Context, js jetstream.JetStream, st *Stats, row func(
 		return a.Priority < b.Priority
 	})
 	return consumerStats(ctx, js, FlowsStream, FlowSubjectPrefix, row)
-}
-
-// parseFlowSubject splits couponq.flow.<type>.<mchid>.<priority>.<key>; the
-// type may contain dots, the last three tokens never do.
-func parseFlowSubject(subj string) (typ, mchid string, priority int, ok bool) {
-	rest, found := strings.CutPrefix(subj, FlowSubjectPrefix)
-	if !found {
-		return "", "", 0, false
-	}
-	toks := strings.Split(rest, ".")
-	if len(toks) < 4 {
-		return "", "", 0, false
-	}
-	n := len(toks)
-	p, err := strconv.Atoi(toks[n-2])
-	if err != nil {
-		return "", "", 0, false
-	}
-	return strings.Join(toks[:n-3], "."), toks[n-3], p, true
 }
 
 // liveWorkers counts the heartbeats in the rate limiter's members bucket.

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"regexp"
 	"time"
 
 	"github.com/couponq/couponq/jobs"
@@ -83,9 +82,6 @@ func RunEnqueue(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	return runEnqueueSingle(ctx, cfg, o, stdin, stdout, stderr)
 }
 
-// fairnessKeyPattern is the contract's alphabet of fairness keys.
-var fairnessKeyPattern = regexp.MustCompile(`^[0-9A-Za-z_.:-]{1,64}$`)
-
 func parseEnqueueFlags(args []string, stderr io.Writer) (*enqueueOptions, int, bool) {
 	o := &enqueueOptions{}
 	fs := flag.NewFlagSet("enqueue", flag.ContinueOnError)
@@ -133,10 +129,10 @@ func parseEnqueueFlags(args []string, stderr io.Writer) (*enqueueOptions, int, b
 		}
 		o.eventTime = t
 	}
-	if o.priority != 0 && (o.priority < 1 || o.priority > 5) {
+	if !jobs.ValidPriority(o.priority) {
 		return bad("--priority must be 1 to 5, got %d", o.priority)
 	}
-	if o.fairnessKey != "" && !fairnessKeyPattern.MatchString(o.fairnessKey) {
+	if !jobs.ValidFairnessKey(o.fairnessKey) {
 		return bad("--fairness-key must be 1-64 characters of [0-9A-Za-z_.:-], got %q", o.fairnessKey)
 	}
 	if o.campaign != "" && !jobs.ValidCampaignID(o.campaign) {
@@ -162,10 +158,10 @@ func parseEnqueueFlags(args []string, stderr io.Writer) (*enqueueOptions, int, b
 // checkScheduling checks a job's priority and fairness key against the
 // contract (the worker checks them too).
 func checkScheduling(j jobs.Job) error {
-	if j.Priority != 0 && (j.Priority < 1 || j.Priority > 5) {
+	if !jobs.ValidPriority(j.Priority) {
 		return fmt.Errorf("priority: must be 1 to 5, got %d", j.Priority)
 	}
-	if j.FairnessKey != "" && !fairnessKeyPattern.MatchString(j.FairnessKey) {
+	if !jobs.ValidFairnessKey(j.FairnessKey) {
 		return fmt.Errorf("fairness_key: must be 1-64 characters of [0-9A-Za-z_.:-], got %q", j.FairnessKey)
 	}
 	return nil

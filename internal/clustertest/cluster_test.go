@@ -121,19 +121,27 @@ func redemption(i int) jobs.Job {
 	return jobs.Job{Request: req}
 }
 
-// moveLeader steps the stream's leader down until one of want leads it.
+// moveLeader steps the stream's leader down until one of want leads it:
+// after each step-down it waits for the election's outcome (a leader other
+// than the one stepped down) before judging it.
 func moveLeader(ctx context.Context, t *testing.T, js jetstream.JetStream, stream string, want map[string]bool) string {
 	t.Helper()
-	for range 30 {
+	leader := func() string {
 		s, err := js.Stream(ctx, stream)
-		if err == nil && s.CachedInfo().Cluster != nil {
-			if l := s.CachedInfo().Cluster.Leader; want[l] {
-				return l
-			} else if l != "" {
-				_, _ = js.Conn().RequestWithContext(ctx, "$JS.API.STREAM.LEADER.STEPDOWN."+stream, nil)
-			}
+		if err != nil || s.CachedInfo().Cluster == nil {
+			return ""
 		}
-		time.Sleep(500 * time.Millisecond) // an election takes this long
+		return s.CachedInfo().Cluster.Leader
+	}
+	for range 30 {
+		var l string
+		require.Eventually(t, func() bool { l = leader(); return l != "" }, 30*time.Second, 20*time.Millisecond, "%s has a leader", stream)
+		if want[l] {
+			return l
+		}
+		_, _ = js.Conn().RequestWithContext(ctx, "$JS.API.STREAM.LEADER.STEPDOWN."+stream, nil)
+		require.Eventually(t, func() bool { n := leader(); return n != "" && n != l }, 30*time.Second, 20*time.Millisecond,
+			"%s elects a leader other than %s", stream, l)
 	}
 	t.Fatalf("could not move the leader of %s", stream)
 	return ""

@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/couponq/couponq/internal/ops"
 	"github.com/couponq/couponq/internal/worker"
@@ -34,7 +33,7 @@ func (rt *Node) Snapshot(ctx context.Context) (ops.Snapshot, error) {
 		snap.Limits = append(snap.Limits, ops.LimitStat{MchID: k.Key.MchID, Type: k.Key.Type, Limit: k.Limit,
 			Budget: k.Budget, Rate: k.Rate, Cuts: k.Cuts})
 	}
-	intake, err := rt.subjectCounts(ctx, jobs.JobsStream, jobs.JobSubjectPrefix+">")
+	intake, err := worker.SubjectCounts(ctx, rt.JS, jobs.JobsStream, jobs.JobSubjectPrefix+">")
 	if err != nil {
 		return snap, err
 	}
@@ -46,7 +45,7 @@ func (rt *Node) Snapshot(ctx context.Context) (ops.Snapshot, error) {
 	for _, f := range snap.Flows {
 		snap.Backlog[f.Type] += f.Backlog
 	}
-	dlq, err := rt.subjectCounts(ctx, jobs.DLQStream, jobs.DLQSubjectPrefix+">")
+	dlq, err := worker.SubjectCounts(ctx, rt.JS, jobs.DLQStream, jobs.DLQSubjectPrefix+">")
 	if err != nil {
 		return snap, err
 	}
@@ -54,18 +53,6 @@ func (rt *Node) Snapshot(ctx context.Context) (ops.Snapshot, error) {
 		snap.DLQDepth[subj[len(jobs.DLQSubjectPrefix):]] += n
 	}
 	return snap, nil
-}
-
-func (rt *Node) subjectCounts(ctx context.Context, stream, filter string) (map[string]uint64, error) {
-	s, err := rt.JS.Stream(ctx, stream)
-	if err != nil {
-		return nil, fmt.Errorf("stream %s: %w", stream, err)
-	}
-	info, err := s.Info(ctx, jetstream.WithSubjectFilter(filter))
-	if err != nil {
-		return nil, fmt.Errorf("stream %s info: %w", stream, err)
-	}
-	return info.State.Subjects, nil
 }
 
 // Ready implements ops.Readiness: NATS connected and the worker taking

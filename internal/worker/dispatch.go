@@ -3,6 +3,7 @@ package worker
 import (
 	"context"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -65,11 +66,7 @@ func (d *dispatcher) notify(subject string) {
 // notifyAfter marks subject as having work after delay (a retry scheduled
 // with NakWithDelay becomes fetchable then).
 func (d *dispatcher) notifyAfter(subject string, delay time.Duration) {
-	go func() {
-		if clock.Sleep(d.w.cfg.Clock, delay, d.ctx.Done()) {
-			d.notify(subject)
-		}
-	}()
+	clock.AfterFunc(d.w.cfg.Clock, delay, func() { d.notify(subject) })
 }
 
 // subscribe listens for intake's wake notices.
@@ -93,7 +90,7 @@ func (d *dispatcher) scanLoop() {
 func (d *dispatcher) scan() {
 	ctx, cancel := context.WithTimeout(d.ctx, 10*time.Second)
 	defer cancel()
-	counts, err := subjectCounts(ctx, d.w.js, FlowsStream, FlowSubjectPrefix+">")
+	counts, err := SubjectCounts(ctx, d.w.js, FlowsStream, FlowSubjectPrefix+">")
 	if err != nil {
 		if d.ctx.Err() == nil {
 			d.w.log.Warn("scanning flows failed; relying on wake notices until the next scan", zap.Error(err))
@@ -168,21 +165,11 @@ func (d *dispatcher) stats() []FlowStat {
 	slices.SortFunc(out, func(a, b FlowStat) int {
 		switch {
 		case a.MchID != b.MchID:
-			return compare(a.MchID, b.MchID)
+			return strings.Compare(a.MchID, b.MchID)
 		case a.Type != b.Type:
-			return compare(string(a.Type), string(b.Type))
+			return strings.Compare(string(a.Type), string(b.Type))
 		}
 		return a.Priority - b.Priority
 	})
 	return out
-}
-
-func compare(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -205,7 +206,7 @@ func (f *flowRunner) candidates() []*groupState {
 			}
 			return 1
 		}
-		return compare(a.Key, b.Key)
+		return strings.Compare(a.Key, b.Key)
 	})
 	return out
 }

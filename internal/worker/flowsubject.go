@@ -65,6 +65,14 @@ func keyFromToken(tok string) string {
 	return strings.ReplaceAll(tok, "!", ".")
 }
 
+// ParseGroupSubject reads a subject of the flows stream: the flow, the
+// priority and the fairness key ("" for none) of the group it belongs to;
+// ok is false for any other subject.
+func ParseGroupSubject(subject string) (f Flow, priority int, fairnessKey string, ok bool) {
+	g, ok := parseGroup(subject)
+	return g.Flow, g.Priority, g.Key, ok
+}
+
 // parseGroup reads a group subject: couponq.flow.<type...>.<mchid>.<prio>.<key>.
 // The type may itself contain dots, so the last three tokens are read first.
 func parseGroup(subject string) (group, bool) {

@@ -217,9 +217,10 @@ func ensureGroupConsumer(ctx context.Context, js jetstream.JetStream, subject st
 	return cons, nil
 }
 
-// subjectCounts returns the number of messages per subject of stream that
-// match filter.
-func subjectCounts(ctx context.Context, js jetstream.JetStream, stream, filter string) (map[string]uint64, error) {
+// SubjectCounts returns the number of messages per subject of stream that
+// match filter (one stream-info request); a missing stream's error wraps
+// jetstream.ErrStreamNotFound.
+func SubjectCounts(ctx context.Context, js jetstream.JetStream, stream, filter string) (map[string]uint64, error) {
 	s, err := js.Stream(ctx, stream)
 	if err != nil {
 		return nil, fmt.Errorf("stream %s: %w", stream, err)

@@ -376,7 +376,7 @@ func (w *Worker) FlowStats(ctx context.Context) ([]FlowStat, error) {
 	if d == nil {
 		return nil, nil
 	}
-	counts, err := subjectCounts(ctx, w.js, FlowsStream, FlowSubjectPrefix+">")
+	counts, err := SubjectCounts(ctx, w.js, FlowsStream, FlowSubjectPrefix+">")
 	if err != nil {
 		return nil, err
 	}

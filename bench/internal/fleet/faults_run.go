@@ -165,15 +165,7 @@ func RunFaults(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		bad = bad || s.err != nil || s.lost > 0
 	}
 	writeFaultReport(stdout, args, o, results, soak, time.Since(start))
-	if bad || o.Keep || ctx.Err() != nil {
-		fmt.Fprintf(stderr, "logs, configs and stores kept in %s\n", base)
-	} else {
-		_ = os.RemoveAll(base)
-	}
-	if bad || ctx.Err() != nil {
-		return 1
-	}
-	return 0
+	return benchFinish(ctx, "faults", base, bad, o.Keep, stderr)
 }
 
 func contains(list []string, s string) bool {

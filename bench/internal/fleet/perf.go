@@ -191,15 +191,7 @@ func RunPerf(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	for _, l := range lines {
 		fmt.Fprintf(stdout, "| %s | %s | %s | %s |\n", l.target, l.what, strings.ReplaceAll(l.value, "|", "/"), l.goal)
 	}
-	if failed || ctx.Err() != nil || o.Keep {
-		fmt.Fprintf(stderr, "logs, configs and stores kept in %s\n", base)
-	} else if err := os.RemoveAll(base); err != nil {
-		fmt.Fprintf(stderr, "perf bench: remove %s: %v\n", base, err)
-	}
-	if failed || ctx.Err() != nil {
-		return 1
-	}
-	return 0
+	return benchFinish(ctx, "perf bench", base, failed, o.Keep, stderr)
 }
 
 func runPerfScenario(ctx context.Context, e *perfEnv, s string) ([]perfLine, error) {

@@ -118,6 +118,28 @@ func (w *watcher) arrival(msgID string) (time.Time, bool) {
 	return at, ok
 }
 
+// latencies returns, for each message id in starts, the time from its start
+// to its result, waiting up to resultGrace for results still missing (it
+// polls the watcher: the results arrive on another goroutine); missing
+// counts those that never came.
+func (w *watcher) latencies(ctx context.Context, starts map[string]time.Time) (queued []time.Duration, missing int) {
+	deadline := time.Now().Add(resultGrace)
+	for id, start := range starts {
+		for {
+			if at, ok := w.arrival(id); ok {
+				queued = append(queued, at.Sub(start))
+				break
+			}
+			if time.Now().After(deadline) || ctx.Err() != nil {
+				missing++
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	return queued, missing
+}
+
 // failureSummary lists failed results as "<type> <code> ×n", sorted.
 func (w *watcher) failureSummary() []string {
 	w.mu.Lock()

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -61,18 +60,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	writeReport(stdout, h, results)
-	switch {
-	case failed || ctx.Err() != nil || o.Keep:
-		fmt.Fprintf(stderr, "logs, configs and stores kept in %s\n", base)
-	default:
-		if err := os.RemoveAll(base); err != nil {
-			fmt.Fprintf(stderr, "ratelimit bench: remove %s: %v\n", base, err)
-		}
-	}
-	if failed || ctx.Err() != nil {
-		return 1
-	}
-	return 0
+	return benchFinish(ctx, "ratelimit bench", base, failed, o.Keep, stderr)
 }
 
 // commandLine is the command that reproduces the run, from the repository root.

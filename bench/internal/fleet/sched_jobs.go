@@ -222,19 +222,6 @@ func (p *jobProbe) run(ctx context.Context, d time.Duration) probeResult {
 		}
 	}
 	wg.Wait()
-	deadline := time.Now().Add(resultGrace)
-	for id, start := range starts {
-		for {
-			if at, ok := p.w.arrival(id); ok {
-				res.queued = append(res.queued, at.Sub(start))
-				break
-			}
-			if time.Now().After(deadline) || ctx.Err() != nil {
-				res.missing++
-				break
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	}
+	res.queued, res.missing = p.w.latencies(ctx, starts)
 	return res
 }

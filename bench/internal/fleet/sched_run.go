@@ -157,18 +157,7 @@ func RunScheduling(ctx context.Context, args []string, stdout, stderr io.Writer)
 		}
 	}
 	writeSchedReport(stdout, h, o, reports, time.Since(started))
-	switch {
-	case failed || ctx.Err() != nil || o.Keep:
-		fmt.Fprintf(stderr, "logs, configs and stores kept in %s\n", base)
-	default:
-		if err := os.RemoveAll(base); err != nil {
-			fmt.Fprintf(stderr, "scheduling bench: remove %s: %v\n", base, err)
-		}
-	}
-	if failed || ctx.Err() != nil {
-		return 1
-	}
-	return 0
+	return benchFinish(ctx, "scheduling bench", base, failed, o.Keep, stderr)
 }
 
 // schedCommandLine is the command that reproduces the run.

@@ -1,12 +1,13 @@
 package fleet
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
 )
 
-// benchSetup is the start every benchmark command shares: the module root,
+// benchSetup is the start every benchmark command shares (benchFinish its end): the module root,
 // a fresh temporary directory under tempDir named prefix*, and a sandbox
 // niceness the process is not permitted to set dropped (nice may be nil).
 // On failure it prints "<name>: <error>" and returns exit code 1; 0 means
@@ -27,4 +28,20 @@ func benchSetup(name, tempDir, prefix string, nice *int, stderr io.Writer) (root
 		*nice = 0
 	}
 	return root, base, 0
+}
+
+// benchFinish is the end every benchmark command shares: the run's
+// directory is kept (and named) when something failed, the run was
+// interrupted or keep is set, else removed; the exit code is 1 for a failed
+// or interrupted run, else 0.
+func benchFinish(ctx context.Context, name, base string, failed, keep bool, stderr io.Writer) int {
+	if failed || ctx.Err() != nil || keep {
+		fmt.Fprintf(stderr, "logs, configs and stores kept in %s\n", base)
+	} else if err := os.RemoveAll(base); err != nil {
+		fmt.Fprintf(stderr, "%s: remove %s: %v\n", name, base, err)
+	}
+	if failed || ctx.Err() != nil {
+		return 1
+	}
+	return 0
 }
