@@ -6,15 +6,15 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/couponq/couponq/internal/ops"
+	"github.com/couponq/couponq/internal/fleetview"
 )
 
 // fleetCollector emits the fleet gauges from a snapshot and readiness, both
 // taken when Prometheus scrapes.
 type fleetCollector struct {
 	labels  *labeler
-	src     ops.Source // nil: no fleet gauges
-	ready   ops.Readiness
+	src     fleetview.Source // nil: no fleet gauges
+	ready   fleetview.Readiness
 	timeout time.Duration
 
 	backlog, flowBacklog, flowInFlight, dlq  *prometheus.Desc
@@ -22,7 +22,7 @@ type fleetCollector struct {
 	liveWorkers, snapshotSuccess, readyGauge *prometheus.Desc
 }
 
-func newFleetCollector(l *labeler, src ops.Source, ready ops.Readiness, timeout time.Duration) *fleetCollector {
+func newFleetCollector(l *labeler, src fleetview.Source, ready fleetview.Readiness, timeout time.Duration) *fleetCollector {
 	flow := []string{LabelMchID, LabelType, LabelPriority}
 	key := []string{LabelMchID, LabelType}
 	typ := []string{LabelType}
@@ -68,7 +68,7 @@ func (c *fleetCollector) Collect(ch chan<- prometheus.Metric) {
 	c.collectSnapshot(ch, snap)
 }
 
-func (c *fleetCollector) collectSnapshot(ch chan<- prometheus.Metric, snap ops.Snapshot) {
+func (c *fleetCollector) collectSnapshot(ch chan<- prometheus.Metric, snap fleetview.Snapshot) {
 	ch <- prometheus.MustNewConstMetric(c.liveWorkers, prometheus.GaugeValue, float64(snap.LiveWorkers))
 	// Values are summed per bounded label set: two unconfigured names both
 	// become Other and must not make duplicate series.

@@ -11,20 +11,20 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/require"
 
+	"github.com/couponq/couponq/internal/fleetview"
 	"github.com/couponq/couponq/internal/metrics"
-	"github.com/couponq/couponq/internal/ops"
 )
 
-func fleetSnapshot() ops.Snapshot {
-	return ops.Snapshot{
-		Flows: []ops.FlowStat{
+func fleetSnapshot() fleetview.Snapshot {
+	return fleetview.Snapshot{
+		Flows: []fleetview.FlowStat{
 			{MchID: "1900000001", Type: "busifavor.use", Priority: 1, Backlog: 7, InFlight: 2},
 			{MchID: "1900000001", Type: "busifavor.use", Priority: 5, Backlog: 900, InFlight: 40},
 			// Two unconfigured merchants fold into one "other" series.
 			{MchID: "8888", Type: "busifavor.use", Priority: 3, Backlog: 1},
 			{MchID: "9999", Type: "busifavor.use", Priority: 3, Backlog: 2},
 		},
-		Limits: []ops.LimitStat{
+		Limits: []fleetview.LimitStat{
 			{MchID: "1900000001", Type: "product_coupon.update", Limit: 20, Budget: 15, Rate: 14.25, Cuts: 3},
 		},
 		Backlog:     map[string]uint64{"busifavor.use": 910, "product_coupon.update": 100000, "evil/JOB-42": 5},

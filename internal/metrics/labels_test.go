@@ -9,8 +9,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/couponq/couponq/internal/fleetview"
 	"github.com/couponq/couponq/internal/metrics"
-	"github.com/couponq/couponq/internal/ops"
 )
 
 func TestStatusClass(t *testing.T) {
@@ -31,12 +31,12 @@ func TestNoLabelCanCarryJobData(t *testing.T) {
 	for range 50 {
 		jobData = append(jobData, "JOB-"+strconv.FormatUint(rng.Uint64(), 36))
 	}
-	snap := ops.Snapshot{Backlog: map[string]uint64{}, DLQDepth: map[string]uint64{}}
+	snap := fleetview.Snapshot{Backlog: map[string]uint64{}, DLQDepth: map[string]uint64{}}
 	for i, s := range jobData {
 		snap.Backlog[s] = uint64(i)
 		snap.DLQDepth[s] = uint64(i)
-		snap.Flows = append(snap.Flows, ops.FlowStat{MchID: s, Type: s, Priority: -i, Backlog: 1})
-		snap.Limits = append(snap.Limits, ops.LimitStat{MchID: s, Type: s, Limit: 1})
+		snap.Flows = append(snap.Flows, fleetview.FlowStat{MchID: s, Type: s, Priority: -i, Backlog: 1})
+		snap.Limits = append(snap.Limits, fleetview.LimitStat{MchID: s, Type: s, Limit: 1})
 	}
 	b := setup(t, func(c *metrics.Config) {
 		c.Source = &staticSource{snap: snap}

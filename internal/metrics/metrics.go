@@ -1,6 +1,6 @@
 // Package metrics owns couponq's Prometheus metrics: per-process counters and
 // histograms recorded on the hot path, and fleet gauges filled at scrape time
-// from an ops.Source. Every label value is bounded (configured types and
+// from an fleetview.Source. Every label value is bounded (configured types and
 // merchants, known error codes, fixed status classes and priorities), so no
 // job id, coupon code or other job-controlled text can become a label.
 package metrics
@@ -13,7 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
-	"github.com/couponq/couponq/internal/ops"
+	"github.com/couponq/couponq/internal/fleetview"
 )
 
 // Config says which label values are allowed and where the fleet gauges
@@ -30,9 +30,9 @@ type Config struct {
 	// Source fills the fleet gauges at scrape time; nil leaves them out.
 	// Its snapshots are cached (see CacheTTL) and shared through
 	// Metrics.Snapshot.
-	Source ops.Source
+	Source fleetview.Source
 	// Ready fills couponq_ready; nil leaves it out.
-	Ready ops.Readiness
+	Ready fleetview.Readiness
 	// CacheTTL is how long a fleet snapshot is reused. Default 1s.
 	CacheTTL time.Duration
 	// Timeout bounds one Source or Ready call during a scrape. Default 2s.
@@ -52,7 +52,7 @@ type Metrics struct {
 	finished    *prometheus.CounterVec
 	deadLetters *prometheus.CounterVec
 	api         *prometheus.HistogramVec
-	fleet       *ops.Cache // nil without Config.Source
+	fleet       *fleetview.Cache // nil without Config.Source
 }
 
 // New builds the metrics and registers them with reg.
@@ -86,7 +86,7 @@ func New(reg prometheus.Registerer, cfg Config) (*Metrics, error) {
 	info.Set(1)
 	cs := append(v.all(), info)
 	if cfg.Source != nil {
-		m.fleet = ops.NewCache(cfg.Source, cfg.CacheTTL, cfg.Timeout, nil)
+		m.fleet = fleetview.NewCache(cfg.Source, cfg.CacheTTL, cfg.Timeout, nil)
 	}
 	if cfg.Source != nil || cfg.Ready != nil {
 		cs = append(cs, newFleetCollector(m.labels, m.fleet, cfg.Ready, cfg.Timeout))

@@ -2,7 +2,7 @@ package metrics
 
 // The names of every couponq metric. Counters end in _total, durations are
 // in seconds, rates in requests per second. Per-process metrics count what
-// this worker did; fleet metrics (filled at scrape time from an ops.Source)
+// this worker did; fleet metrics (filled at scrape time from an fleetview.Source)
 // are the same on every worker.
 const (
 	// Per process, recorded on the hot path.
@@ -33,7 +33,7 @@ const (
 	// NameBuildInfo is 1, labelled with version and goversion.
 	NameBuildInfo = "couponq_build_info"
 
-	// Fleet-wide, taken from the ops.Source at scrape time.
+	// Fleet-wide, taken from the fleetview.Source at scrape time.
 
 	// NameBacklog is the number of jobs waiting, by type.
 	NameBacklog = "couponq_backlog_jobs"

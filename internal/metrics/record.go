@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 
-	"github.com/couponq/couponq/internal/ops"
+	"github.com/couponq/couponq/internal/fleetview"
 )
 
 // typ returns the series of job type t (Other's when t is not configured).
@@ -112,10 +112,10 @@ var errNoSource = errors.New("metrics: no fleet source configured")
 
 // Snapshot returns the fleet snapshot through the same cache the scrapes
 // use, so the dashboard and Prometheus together cost NATS one query per
-// Config.CacheTTL. It makes *Metrics an ops.Source.
-func (m *Metrics) Snapshot(ctx context.Context) (ops.Snapshot, error) {
+// Config.CacheTTL. It makes *Metrics an fleetview.Source.
+func (m *Metrics) Snapshot(ctx context.Context) (fleetview.Snapshot, error) {
 	if m == nil || m.fleet == nil {
-		return ops.Snapshot{}, errNoSource
+		return fleetview.Snapshot{}, errNoSource
 	}
 	return m.fleet.Snapshot(ctx)
 }

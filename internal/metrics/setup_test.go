@@ -9,8 +9,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/stretchr/testify/require"
 
+	"github.com/couponq/couponq/internal/fleetview"
 	"github.com/couponq/couponq/internal/metrics"
-	"github.com/couponq/couponq/internal/ops"
 )
 
 var (
@@ -47,12 +47,12 @@ func setup(t *testing.T, edit func(*metrics.Config)) *bundle {
 
 // staticSource returns a fixed snapshot (or error) and counts its calls.
 type staticSource struct {
-	snap  ops.Snapshot
+	snap  fleetview.Snapshot
 	err   error
 	calls chan struct{}
 }
 
-func (s *staticSource) Snapshot(ctx context.Context) (ops.Snapshot, error) {
+func (s *staticSource) Snapshot(ctx context.Context) (fleetview.Snapshot, error) {
 	if s.calls != nil {
 		s.calls <- struct{}{}
 	}

@@ -7,30 +7,30 @@ import (
 
 	"github.com/nats-io/nats.go"
 
-	"github.com/couponq/couponq/internal/ops"
+	"github.com/couponq/couponq/internal/fleetview"
 	"github.com/couponq/couponq/internal/worker"
 	"github.com/couponq/couponq/jobs"
 )
 
-// Snapshot implements ops.Source: the fleet as this node sees it in NATS
+// Snapshot implements fleetview.Source: the fleet as this node sees it in NATS
 // (per-flow backlog from the worker's last scan, backlog per type waiting at
 // intake and in flows, dead letters per type, the limiter's keys and the
 // live worker count).
-func (rt *Node) Snapshot(ctx context.Context) (ops.Snapshot, error) {
+func (rt *Node) Snapshot(ctx context.Context) (fleetview.Snapshot, error) {
 	if !rt.started.Load() {
-		return ops.Snapshot{}, errStarting
+		return fleetview.Snapshot{}, errStarting
 	}
-	snap := ops.Snapshot{Backlog: map[string]uint64{}, DLQDepth: map[string]uint64{}, LiveWorkers: rt.Limiter.Workers()}
+	snap := fleetview.Snapshot{Backlog: map[string]uint64{}, DLQDepth: map[string]uint64{}, LiveWorkers: rt.Limiter.Workers()}
 	flows, err := rt.Worker.FlowStats(ctx)
 	if err != nil {
 		return snap, err
 	}
 	for _, f := range flows {
-		snap.Flows = append(snap.Flows, ops.FlowStat{MchID: f.MchID, Type: string(f.Type), Priority: f.Priority,
+		snap.Flows = append(snap.Flows, fleetview.FlowStat{MchID: f.MchID, Type: string(f.Type), Priority: f.Priority,
 			Backlog: f.Backlog, InFlight: uint64(f.InFlight)})
 	}
 	for _, k := range rt.Limiter.Stats().Keys {
-		snap.Limits = append(snap.Limits, ops.LimitStat{MchID: k.Key.MchID, Type: k.Key.Type, Limit: k.Limit,
+		snap.Limits = append(snap.Limits, fleetview.LimitStat{MchID: k.Key.MchID, Type: k.Key.Type, Limit: k.Limit,
 			Budget: k.Budget, Rate: k.Rate, Cuts: k.Cuts})
 	}
 	intake, err := worker.SubjectCounts(ctx, rt.JS, jobs.JobsStream, jobs.JobSubjectPrefix+">")
@@ -55,7 +55,7 @@ func (rt *Node) Snapshot(ctx context.Context) (ops.Snapshot, error) {
 	return snap, nil
 }
 
-// Ready implements ops.Readiness: NATS connected and the worker taking
+// Ready implements fleetview.Readiness: NATS connected and the worker taking
 // jobs (its streams and consumers exist; merchant keys were loaded at
 // Start, which fails without them).
 func (rt *Node) Ready(context.Context) error {
@@ -76,6 +76,6 @@ func (rt *Node) Ready(context.Context) error {
 var errStarting = errors.New("starting: connecting to NATS, creating streams, loading keys")
 
 var (
-	_ ops.Source    = (*Node)(nil)
-	_ worker.Budget = limiterBudget{}
+	_ fleetview.Source = (*Node)(nil)
+	_ worker.Budget    = limiterBudget{}
 )

@@ -16,30 +16,30 @@ import (
 
 	"github.com/couponq/couponq/clock"
 	"github.com/couponq/couponq/internal/browsertest"
-	"github.com/couponq/couponq/internal/ops"
+	"github.com/couponq/couponq/internal/fleetview"
 )
 
 // fillDashboard gives the fake fleet and the real metrics five minutes of
 // history: busifavor.use near 300/s of 500, product_coupon.update at its
 // 20/s with a 429 that cuts the budget and a recovery.
 func fillDashboard(b *bundle, start time.Time) dashboardRates {
-	snap := func(i int) ops.Snapshot {
+	snap := func(i int) fleetview.Snapshot {
 		budget := 20.0
 		if i >= 60 && i < 100 {
 			budget = 15 + float64(i-60)*0.125 // cut to 15 after a 429, probing back up
 		}
-		return ops.Snapshot{
+		return fleetview.Snapshot{
 			LiveWorkers: 3,
 			Backlog:     map[string]uint64{"busifavor.use": 42, "busifavor.stock.get": 0, "product_coupon.use": 7, "product_coupon.update": uint64(15000 - 40*i)},
 			DLQDepth:    map[string]uint64{"busifavor.use": 3, "product_coupon.update": 2},
-			Limits: []ops.LimitStat{
+			Limits: []fleetview.LimitStat{
 				{MchID: "1900000001", Type: "busifavor.use", Limit: 500, Budget: 500, Rate: 475},
 				{MchID: "1900000001", Type: "busifavor.stock.get", Limit: 50, Budget: 50, Rate: 47.5},
 				{MchID: "1900000001", Type: "product_coupon.use", Limit: 100, Budget: 100, Rate: 95},
 				{MchID: "1900000001", Type: "product_coupon.update", Limit: 20, Budget: budget, Rate: budget * 0.95, Cuts: 1},
 				{MchID: "1900000002", Type: "busifavor.use", Limit: 500, Budget: 500, Rate: 475},
 			},
-			Flows: []ops.FlowStat{
+			Flows: []fleetview.FlowStat{
 				{MchID: "1900000001", Type: "busifavor.use", Priority: 1, Backlog: 30, InFlight: 12},
 				{MchID: "1900000002", Type: "busifavor.use", Priority: 1, Backlog: 12, InFlight: 4},
 				{MchID: "1900000001", Type: "product_coupon.use", Priority: 3, Backlog: 7, InFlight: 2},

@@ -9,7 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
-	"github.com/couponq/couponq/internal/ops"
+	"github.com/couponq/couponq/internal/fleetview"
 )
 
 // sampleTimeout bounds one sample's snapshot.
@@ -32,14 +32,14 @@ type point struct {
 type latest struct {
 	at       time.Time
 	local    map[string]*local
-	fleet    ops.Snapshot
+	fleet    fleetview.Snapshot
 	fleetErr error
 }
 
 // sampler records a sample per tick into a ring. Safe for concurrent use.
 type sampler struct {
 	gatherer prometheus.Gatherer
-	source   ops.Source
+	source   fleetview.Source
 	log      *zap.Logger
 
 	mu     sync.Mutex
@@ -48,7 +48,7 @@ type sampler struct {
 	after  func() // called after each sample (tests)
 }
 
-func newSampler(g prometheus.Gatherer, src ops.Source, keep int, log *zap.Logger) *sampler {
+func newSampler(g prometheus.Gatherer, src fleetview.Source, keep int, log *zap.Logger) *sampler {
 	return &sampler{gatherer: g, source: src, log: log, ring: newRing[sample](keep)}
 }
 
@@ -107,7 +107,7 @@ func (s *sampler) onSample(f func()) {
 // fleetPoints adds the snapshot's per-type figures to pts: the backlog (0
 // when not listed) and the limits summed over merchants (NaN when the type
 // has none).
-func fleetPoints(pts map[string]point, snap ops.Snapshot) {
+func fleetPoints(pts map[string]point, snap fleetview.Snapshot) {
 	nan := math.NaN()
 	p := func(t string) point {
 		if v, ok := pts[t]; ok {

@@ -17,7 +17,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/couponq/couponq/clock"
-	"github.com/couponq/couponq/internal/ops"
+	"github.com/couponq/couponq/internal/fleetview"
 )
 
 // Config configures a Server.
@@ -29,10 +29,10 @@ type Config struct {
 	Gatherer prometheus.Gatherer
 	// Source gives the fleet snapshot (required). Pass the *metrics.Metrics,
 	// whose cache Prometheus scrapes share.
-	Source ops.Source
+	Source fleetview.Source
 	// Ready says whether the worker can take jobs (required); /readyz and
 	// the dashboard report it.
-	Ready ops.Readiness
+	Ready fleetview.Readiness
 	// Pprof serves net/http/pprof under /debug/pprof/. Default off.
 	Pprof bool
 	// Version is shown on the dashboard.

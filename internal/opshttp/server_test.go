@@ -11,7 +11,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/couponq/couponq/internal/ops"
+	"github.com/couponq/couponq/internal/fleetview"
 )
 
 func TestHealthAndReadiness(t *testing.T) {
@@ -41,7 +41,7 @@ func TestHealthAndReadiness(t *testing.T) {
 func TestMetricsEndpoint(t *testing.T) {
 	b := setup(t, nil)
 	b.m.JobFinished("busifavor.use", "succeeded", "", 1)
-	b.fleet.set(func(f *fakeFleet) { f.snap = ops.Snapshot{LiveWorkers: 2} })
+	b.fleet.set(func(f *fakeFleet) { f.snap = fleetview.Snapshot{LiveWorkers: 2} })
 	status, _, body := b.get("/metrics")
 	require.Equal(t, http.StatusOK, status)
 	require.Contains(t, string(body), `couponq_jobs_finished_total{code="",outcome="succeeded",type="busifavor.use"} 1`)
@@ -64,11 +64,11 @@ func TestStatsHistoryAndRates(t *testing.T) {
 	b := setup(t, nil)
 	t0 := time.Unix(1_800_000_100, 0)
 	b.fleet.set(func(f *fakeFleet) {
-		f.snap = ops.Snapshot{
+		f.snap = fleetview.Snapshot{
 			Backlog:     map[string]uint64{"product_coupon.update": 500},
 			DLQDepth:    map[string]uint64{"product_coupon.update": 2},
 			LiveWorkers: 2,
-			Limits: []ops.LimitStat{
+			Limits: []fleetview.LimitStat{
 				{MchID: "1900000001", Type: "product_coupon.update", Limit: 20, Budget: 18, Rate: 17.1},
 				{MchID: "1900000002", Type: "product_coupon.update", Limit: 10, Budget: 10, Rate: 9.5},
 			},

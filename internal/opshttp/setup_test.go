@@ -14,8 +14,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/couponq/couponq/clock"
+	"github.com/couponq/couponq/internal/fleetview"
 	"github.com/couponq/couponq/internal/metrics"
-	"github.com/couponq/couponq/internal/ops"
 )
 
 var testTypes = []string{"busifavor.use", "busifavor.stock.get", "product_coupon.use", "product_coupon.update"}
@@ -23,12 +23,12 @@ var testTypes = []string{"busifavor.use", "busifavor.stock.get", "product_coupon
 // fakeFleet is a settable fleet: a UI test's stand-in for NATS.
 type fakeFleet struct {
 	mu    sync.Mutex
-	snap  ops.Snapshot
+	snap  fleetview.Snapshot
 	err   error
 	ready error
 }
 
-func (f *fakeFleet) Snapshot(context.Context) (ops.Snapshot, error) {
+func (f *fakeFleet) Snapshot(context.Context) (fleetview.Snapshot, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.snap, f.err
@@ -108,9 +108,9 @@ func (b *bundle) stats() statsView {
 
 // statsView decodes /api/stats as a client does (nulls as nil).
 type statsView struct {
-	Readiness readiness     `json:"readiness"`
-	Fleet     *ops.Snapshot `json:"fleet"`
-	FleetErr  string        `json:"fleet_error"`
+	Readiness readiness           `json:"readiness"`
+	Fleet     *fleetview.Snapshot `json:"fleet"`
+	FleetErr  string              `json:"fleet_error"`
 	Types     []struct {
 		Type         string             `json:"type"`
 		Succeeded    float64            `json:"succeeded"`

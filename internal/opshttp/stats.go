@@ -7,8 +7,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/couponq/couponq/internal/fleetview"
 	"github.com/couponq/couponq/internal/metrics"
-	"github.com/couponq/couponq/internal/ops"
 )
 
 // statsBody is the /api/stats answer: the current figures and the history
@@ -21,10 +21,10 @@ type statsBody struct {
 	// IntervalSeconds is the sampling interval.
 	IntervalSeconds float64 `json:"interval_seconds"`
 	// Fleet is the latest snapshot; null when it failed (see FleetError).
-	Fleet      *ops.Snapshot `json:"fleet"`
-	FleetError string        `json:"fleet_error,omitempty"`
-	Types      []typeStats   `json:"types"`
-	History    history       `json:"history"`
+	Fleet      *fleetview.Snapshot `json:"fleet"`
+	FleetError string              `json:"fleet_error,omitempty"`
+	Types      []typeStats         `json:"types"`
+	History    history             `json:"history"`
 }
 
 // typeStats is one job type's current figures: this worker's counters and

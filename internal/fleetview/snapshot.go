@@ -1,8 +1,8 @@
-// Package ops defines what a worker reports about itself to the operations
+// Package fleetview defines what a worker reports about itself to the operations
 // surface (metrics and the ops HTTP server): a snapshot of fleet state taken
 // from NATS, and readiness. It depends on nothing of couponq, so both the
 // metrics and the HTTP packages import it without cycles.
-package ops
+package fleetview
 
 import "context"
 

@@ -1,4 +1,4 @@
-package ops_test
+package fleetview_test
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/couponq/couponq/clock"
-	"github.com/couponq/couponq/internal/ops"
+	"github.com/couponq/couponq/internal/fleetview"
 )
 
 // countingSource returns a snapshot whose LiveWorkers is the call number.
@@ -21,9 +21,9 @@ type countingSource struct {
 	err   error
 }
 
-func (s *countingSource) Snapshot(ctx context.Context) (ops.Snapshot, error) {
+func (s *countingSource) Snapshot(ctx context.Context) (fleetview.Snapshot, error) {
 	n := s.calls.Add(1)
-	return ops.Snapshot{LiveWorkers: int(n)}, s.err
+	return fleetview.Snapshot{LiveWorkers: int(n)}, s.err
 }
 
 // fakeNow is a settable clock.
@@ -42,7 +42,7 @@ func (f *fakeNow) add(d time.Duration) {
 func TestCacheRefreshesOncePerTTL(t *testing.T) {
 	src := &countingSource{}
 	clk := &fakeNow{t: time.Unix(1000, 0)}
-	c := ops.NewCache(src, time.Second, time.Second, clock.Func(clk.now))
+	c := fleetview.NewCache(src, time.Second, time.Second, clock.Func(clk.now))
 	ctx := context.Background()
 
 	var wg sync.WaitGroup
@@ -67,7 +67,7 @@ func TestCacheRefreshesOncePerTTL(t *testing.T) {
 func TestCacheCachesSourceErrors(t *testing.T) {
 	src := &countingSource{err: errors.New("nats: no responders")}
 	clk := &fakeNow{t: time.Unix(1000, 0)}
-	c := ops.NewCache(src, time.Second, time.Second, clock.Func(clk.now))
+	c := fleetview.NewCache(src, time.Second, time.Second, clock.Func(clk.now))
 	for range 3 {
 		_, err := c.Snapshot(context.Background())
 		require.ErrorContains(t, err, "fleet snapshot: nats: no responders")
@@ -76,11 +76,11 @@ func TestCacheCachesSourceErrors(t *testing.T) {
 }
 
 func TestCacheBoundsTheSourceCall(t *testing.T) {
-	blocked := ops.SourceFunc(func(ctx context.Context) (ops.Snapshot, error) {
+	blocked := fleetview.SourceFunc(func(ctx context.Context) (fleetview.Snapshot, error) {
 		<-ctx.Done()
-		return ops.Snapshot{}, ctx.Err()
+		return fleetview.Snapshot{}, ctx.Err()
 	})
-	c := ops.NewCache(blocked, time.Second, 10*time.Millisecond, nil)
+	c := fleetview.NewCache(blocked, time.Second, 10*time.Millisecond, nil)
 	_, err := c.Snapshot(context.Background())
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 }
@@ -88,15 +88,15 @@ func TestCacheBoundsTheSourceCall(t *testing.T) {
 func TestCacheDoesNotCacheACallerThatGaveUp(t *testing.T) {
 	var calls atomic.Int64
 	entered := make(chan struct{})
-	src := ops.SourceFunc(func(ctx context.Context) (ops.Snapshot, error) {
+	src := fleetview.SourceFunc(func(ctx context.Context) (fleetview.Snapshot, error) {
 		if calls.Add(1) == 1 { // the first call hangs until its caller gives up
 			close(entered)
 			<-ctx.Done()
-			return ops.Snapshot{}, ctx.Err()
+			return fleetview.Snapshot{}, ctx.Err()
 		}
-		return ops.Snapshot{LiveWorkers: 7}, nil
+		return fleetview.Snapshot{LiveWorkers: 7}, nil
 	})
-	c := ops.NewCache(src, time.Hour, time.Hour, nil)
+	c := fleetview.NewCache(src, time.Hour, time.Hour, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { _, err := c.Snapshot(ctx); done <- err }()
