@@ -2,7 +2,6 @@ package ratelimit
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"sync"
@@ -158,20 +157,19 @@ func (l *Limiter) Run(ctx context.Context) error {
 // Wait blocks until one request for key may be sent now and returns how long
 // it waited: Reserve followed by Slot.Wait. Each successful Wait must be
 // followed by exactly one request (a slot that is not used is lost, not
-// given to the fleet). A slot missed (ErrSlotMissed: this goroutine woke
-// too late to use it safely) is replaced by the next one. It fails as
-// Reserve and Slot.Wait do.
+// given to the fleet). It uses its slot however late it wakes, as it did
+// before slots could be missed; callers that prepare a request before its
+// slot (the worker) use Reserve and Slot.Wait, which refuse a slot too late
+// to be safe (ErrSlotMissed). It fails as Reserve and Slot.Wait do.
 func (l *Limiter) Wait(ctx context.Context, key Key) (time.Duration, error) {
 	start := l.cfg.Clock.Now()
-	for {
-		s, err := l.Reserve(ctx, key)
-		if err != nil {
-			return l.cfg.Clock.Now().Sub(start), err
-		}
-		if err = s.Wait(ctx); !errors.Is(err, ErrSlotMissed) {
-			return l.cfg.Clock.Now().Sub(start), err
-		}
+	s, err := l.Reserve(ctx, key)
+	if err != nil {
+		return l.cfg.Clock.Now().Sub(start), err
 	}
+	s.anyLate = true
+	err = s.Wait(ctx)
+	return l.cfg.Clock.Now().Sub(start), err
 }
 
 // Throttled tells the limiter that the API answered 429 for key. It cuts the

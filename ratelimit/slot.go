@@ -16,6 +16,9 @@ type Slot struct {
 	at    int64 // server ns
 	start time.Time
 	done  bool
+	// anyLate: Wait uses the slot however late (Limiter.Wait's callers send
+	// the moment it returns, with nothing prepared that could be stale).
+	anyLate bool
 }
 
 // Reserve returns the next free slot of key for this process, blocking only
@@ -79,7 +82,7 @@ func (s *Slot) Wait(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if late > q.maxLate() {
+	if late > q.maxLate() && !s.anyLate {
 		q.n.missed++
 		return q.missedErr(late)
 	}
