@@ -27,9 +27,13 @@ import (
 // rate is below the API's limit its sliding window drains by itself; in
 // simulation a pause only cost throughput (see docs/rate-limiting.md).
 type aimd struct {
-	beta  float64       // budget multiplier on a cut
-	floor float64       // lowest budget, as a fraction of the limit
-	hold  time.Duration // at most one cut per hold: a burst of 429s counts once
+	beta float64 // budget multiplier on a cut
+	// measuredBeta is the multiplier on a cut to the measured rate
+	// (estimate.go): that rate is what the API accepts, so the hold only
+	// has to let the full window drain.
+	measuredBeta float64
+	floor        float64       // lowest budget, as a fraction of the limit
+	hold         time.Duration // at most one cut per hold: a burst of 429s counts once
 	// probeRequests sets the length K of a recovery: about this many requests
 	// are sent between a cut and the return to w, so that one 429 per cycle
 	// stays a small fraction of the requests at any rate.
@@ -47,9 +51,10 @@ type aimd struct {
 func defaultAIMD() aimd {
 	return aimd{
 		beta:          0.85,
+		measuredBeta:  0.95,
 		floor:         0.05,
 		hold:          time.Second,
-		probeRequests: 200,
+		probeRequests: 400,
 		minK:          2 * time.Second,
 		maxK:          30 * time.Second,
 		probe:         0.05,
@@ -66,13 +71,23 @@ func (a aimd) budget(st state, now int64) float64 {
 	if st.Cut == 0 || st.K <= 0 {
 		return 1
 	}
+	beta := a.betaOf(st)
 	since := now - st.Cut - int64(a.hold)
 	if since < 0 {
-		return min(max(st.WMax*a.beta, a.floor), 1)
+		return min(max(st.WMax*beta, a.floor), 1)
 	}
 	x := float64(since)/float64(st.K) - 1
-	f := st.WMax * (1 + (1-a.beta)*x*x*x)
+	f := st.WMax * (1 + (1-beta)*x*x*x)
 	return min(max(f, a.floor), 1)
+}
+
+// betaOf is the multiplier of st's last cut: measuredBeta after a cut to
+// a measured rate (estimate.go), beta otherwise.
+func (a aimd) betaOf(st state) float64 {
+	if st.Beta > 0 {
+		return st.Beta
+	}
+	return a.beta
 }
 
 // throttle applies a 429 reported at server time now to st for a key whose
@@ -87,6 +102,7 @@ func (a aimd) throttle(st state, now int64, limit float64) (state, bool) {
 	k := time.Duration(a.probeRequests / (w * limit) * float64(time.Second))
 	k = min(max(k, a.minK), a.maxK)
 	st.WMax = w
+	st.Beta = 0
 	st.Cut = now
 	st.K = int64(k)
 	st.Cuts++

@@ -54,8 +54,8 @@ type stateCache struct {
 }
 
 type counters struct {
-	waits, reservations, slots, conflicts, throttled, errors, missed uint64
-	waitTotal, waitMax                                               time.Duration
+	waits, reservations, slots, conflicts, throttled, errors, missed, voided uint64
+	waitTotal, waitMax                                                       time.Duration
 }
 
 type waiter struct {
@@ -156,7 +156,7 @@ func (q *keyQueue) popPoolLocked(now int64) (int64, bool) {
 	for len(q.pool) > 0 {
 		s := q.pool[0]
 		q.pool = q.pool[1:]
-		if s >= now-int64(slotGrace) {
+		if s >= now-int64(slotGrace) && !q.voidLocked(s) {
 			return s, true
 		}
 	}

@@ -140,6 +140,7 @@ func (q *keyQueue) reserve(need int) (grant, int64, error) {
 		}
 		next := c.st
 		next.TAT = tat
+		next.Win, next.WinN, next.PrevN = countAfter(c.st, now, g)
 		ok, err := q.write(ctx, c, next)
 		if err != nil {
 			return grant{}, 0, err
@@ -195,7 +196,7 @@ func (q *keyQueue) cut(ctx context.Context) {
 			st = state{TAT: now}
 		}
 		before := q.l.aimd.budget(st, now)
-		next, apply := q.l.aimd.throttle(st, now, q.limit)
+		next, apply := q.l.aimd.cutAt(st, now, q.limit, q.l.cfg.Headroom)
 		if !apply {
 			return
 		}
@@ -209,7 +210,8 @@ func (q *keyQueue) cut(ctx context.Context) {
 				zap.Stringer("key", q.key),
 				zap.Float64("budget_before", before*q.limit),
 				zap.Float64("budget_after", q.l.aimd.budget(next, now)*q.limit),
-				zap.Duration("probe_back_in", time.Duration(next.K)))
+				zap.Duration("probe_back_in", time.Duration(next.K)),
+				zap.Bool("measured", next.Void != 0))
 			return
 		}
 	}

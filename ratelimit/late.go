@@ -65,10 +65,15 @@ func (q *keyQueue) maxLate() int64 {
 }
 
 // Late says how late the slot is now (negative: not yet due) and whether a
-// request sent now would still be safe (see ErrSlotMissed).
+// request sent now would still be safe (see ErrSlotMissed; a slot voided by
+// an estimated cut, estimate.go, is never safe).
 func (s *Slot) Late() (late time.Duration, safe bool) {
-	l := s.q.l.clk.now() - s.at
-	return time.Duration(l), l <= s.q.maxLate()
+	q := s.q
+	l := q.l.clk.now() - s.at
+	q.mu.Lock()
+	void := q.voidLocked(s.at)
+	q.mu.Unlock()
+	return time.Duration(l), l <= q.maxLate() && !void
 }
 
 // missedErr is Wait's error for a slot found late by late.

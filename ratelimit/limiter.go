@@ -2,6 +2,7 @@ package ratelimit
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"sync"
@@ -163,19 +164,26 @@ func (l *Limiter) Run(ctx context.Context) error {
 // to be safe (ErrSlotMissed). It fails as Reserve and Slot.Wait do.
 func (l *Limiter) Wait(ctx context.Context, key Key) (time.Duration, error) {
 	start := l.cfg.Clock.Now()
-	s, err := l.Reserve(ctx, key)
-	if err != nil {
+	for {
+		s, err := l.Reserve(ctx, key)
+		if err != nil {
+			return l.cfg.Clock.Now().Sub(start), err
+		}
+		s.anyLate = true
+		err = s.Wait(ctx)
+		if errors.Is(err, ErrSlotMissed) {
+			continue // voided by an estimated cut (estimate.go): reserve again
+		}
 		return l.cfg.Clock.Now().Sub(start), err
 	}
-	s.anyLate = true
-	err = s.Wait(ctx)
-	return l.cfg.Clock.Now().Sub(start), err
 }
 
 // Throttled tells the limiter that the API answered 429 for key. It cuts the
-// key's budget for the whole fleet at once (×0.85, at most once per second
-// however many workers report the same burst), after which the budget probes
-// back up to the configured limit. It blocks for at most one NATS round trip
+// key's budget for the whole fleet at once (at most once per second however
+// many workers report the same burst): to the rate the API evidently
+// accepted in its last window when the counts allow reading it
+// (estimate.go), ×0.85 otherwise; the budget then probes back up to the
+// configured limit. It blocks for at most one NATS round trip
 // or two and logs instead of failing: the next 429 will try again.
 func (l *Limiter) Throttled(ctx context.Context, key Key) {
 	q, err := l.queue(key)

@@ -86,6 +86,10 @@ func (s *Slot) Wait(ctx context.Context) error {
 		q.n.missed++
 		return q.missedErr(late)
 	}
+	if q.voidLocked(s.at) {
+		q.n.voided++
+		return q.voidErr()
+	}
 	if q.l.onSlot != nil {
 		q.l.onSlot(q.key, s.at)
 	}

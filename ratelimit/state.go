@@ -15,6 +15,8 @@ type state struct {
 	Cut int64 `json:"cut,omitempty"`
 	// WMax is the budget, as a fraction of the limit, when the 429 came.
 	WMax float64 `json:"wmax,omitempty"`
+	// Beta is the budget multiplier of the last cut (0: aimd.beta).
+	Beta float64 `json:"beta,omitempty"`
 	// K is how long the probe takes to climb back to WMax, in ns.
 	K int64 `json:"k,omitempty"`
 	// Cuts counts the cuts applied, fleet-wide.
@@ -23,6 +25,16 @@ type state struct {
 	// request for a while, so the fleet only probes (aimd.probe) until it
 	// accepts one again.
 	Storm int64 `json:"storm,omitempty"`
+	// Win is when the current one-second count of granted slots began,
+	// WinN the slots granted since, PrevN those of the second before it
+	// (0 when that second was idle or long ago): what the API's sliding
+	// window holds, read by estimate.go. Win 0: unknown.
+	Win   int64  `json:"win,omitempty"`
+	WinN  uint64 `json:"winn,omitempty"`
+	PrevN uint64 `json:"prevn,omitempty"`
+	// Void, when not 0, is the pace an estimated cut set at Cut: slots
+	// granted before it that lie between Cut and Void must not be used.
+	Void int64 `json:"void,omitempty"`
 }
 
 func (s state) encode() ([]byte, error) {

@@ -46,6 +46,9 @@ type KeyStats struct {
 	// Missed counts slots found too late to send safely (ErrSlotMissed):
 	// nothing was sent with them.
 	Missed uint64
+	// Voided counts slots refused because an estimated budget cut voided
+	// them (see ErrSlotMissed): nothing was sent with them.
+	Voided uint64
 	// Errors counts failures to reach the shared state; Unavailable says the
 	// last attempt failed.
 	Errors      uint64
@@ -84,6 +87,7 @@ func (l *Limiter) Stats() Stats {
 			Conflicts:    q.n.conflicts,
 			Throttled:    q.n.throttled,
 			Missed:       q.n.missed,
+			Voided:       q.n.voided,
 			Errors:       q.n.errors,
 			Unavailable:  q.lastErr != nil,
 		})
