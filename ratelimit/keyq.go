@@ -54,8 +54,8 @@ type stateCache struct {
 }
 
 type counters struct {
-	waits, reservations, slots, conflicts, throttled, errors, missed, voided uint64
-	waitTotal, waitMax                                                       time.Duration
+	waits, reservations, slots, conflicts, throttled, errors, missed, voided, slid uint64
+	waitTotal, waitMax                                                             time.Duration
 }
 
 type waiter struct {

@@ -1,6 +1,7 @@
 package ratelimit
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -37,8 +38,15 @@ import (
 // exactly like lateness to the API. So a slot may be used at most half the
 // bound late, less this process's clock uncertainty (but never less than
 // slotGrace); the other half is left to what the sender cannot see.
-// A slot found later than that is not used: Slot.Wait reports
-// ErrSlotMissed, and the caller reserves another one instead of sending.
+// A slot found later than that is not used as it is. When it is the last
+// slot granted for the key (nobody reserved after it), Slot.Wait moves it
+// to now instead (slide): one compare-and-set that grants a fresh slot at
+// now in place of the late one, exactly what a reservation made now would
+// get had the late slot never been granted, so the bound holds for it as
+// for any slot. Otherwise Slot.Wait reports ErrSlotMissed, and the caller
+// reserves another one instead of sending. At low rates a late lone slot
+// is the common case (one flow at 1/s on a starved CPU), and reserving
+// again would cost a whole interval.
 
 // ErrSlotMissed is wrapped by Slot.Wait's error when the slot was already
 // too late to be used safely when the caller came to send (a starved CPU, a
@@ -66,18 +74,61 @@ func (q *keyQueue) maxLate() int64 {
 
 // Late says how late the slot is now (negative: not yet due) and whether a
 // request sent now would still be safe (see ErrSlotMissed; a slot voided by
-// an estimated cut, estimate.go, is never safe).
+// an estimated cut, estimate.go, is never safe): on time, or late but, as
+// far as this process knows, the last slot granted, which Wait will slide
+// to the moment it is used.
 func (s *Slot) Late() (late time.Duration, safe bool) {
 	q := s.q
 	l := q.l.clk.now() - s.at
 	q.mu.Lock()
 	void := q.voidLocked(s.at)
+	movable := !s.anyLate && q.slidableLocked(s.at)
 	q.mu.Unlock()
-	return time.Duration(l), l <= q.maxLate() && !void
+	return time.Duration(l), (l <= q.maxLate() || movable) && !void
 }
 
 // missedErr is Wait's error for a slot found late by late.
 func (q *keyQueue) missedErr(late int64) error {
 	return fmt.Errorf("ratelimit: slot for %s %s late (at most %s): %w",
 		q.key, time.Duration(late).Round(time.Microsecond), time.Duration(q.maxLate()).Round(time.Microsecond), ErrSlotMissed)
+}
+
+// slide replaces the late slot at (server ns) by a fresh one at now when it
+// is the last slot granted for the key: no slot lies between it and the
+// state's tat, which holds when tat is less than two minimum intervals
+// after it (any later slot would be at least one interval after it, and
+// tat one interval after that). It reports the new slot and whether the
+// compare-and-set made it; on any doubt it reports false and the caller
+// misses the slot as before.
+func (q *keyQueue) slide(ctx context.Context, at int64) (int64, bool) {
+	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	c, err := q.current(ctx)
+	if err != nil || !c.exists {
+		return 0, false
+	}
+	if !lastSlot(c, at, q.minInterval()) {
+		return 0, false
+	}
+	st := c.st
+	now := q.l.clk.now()
+	next := st
+	next.TAT = now + interval(rate(q.limit, q.l.cfg.Headroom, q.l.aimd.budget(st, now)))
+	ok, err := q.write(ctx, c, next)
+	if err != nil || !ok {
+		return 0, false
+	}
+	return now, true
+}
+
+// lastSlot says whether, by state c, the slot at is the last one granted
+// for its key (see slide).
+func lastSlot(c stateCache, at, minInterval int64) bool {
+	return c.known && c.exists && c.st.Storm == 0 && c.st.TAT > at && c.st.TAT-at < 2*minInterval
+}
+
+// slidableLocked says whether a late slot at could be slid, by the cached
+// state.
+func (q *keyQueue) slidableLocked(at int64) bool {
+	return lastSlot(q.cache, at, q.minInterval())
 }

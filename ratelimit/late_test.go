@@ -94,8 +94,8 @@ func TestSlotTooLateIsMissedNotSent(t *testing.T) {
 		c.Clock = fc
 		c.Limits["product_coupon.update"] = 20
 	})
-	granted := 0
-	l.onSlot = func(Key, int64) { granted++ }
+	var granted []int64
+	l.onSlot = func(_ Key, at int64) { granted = append(granted, at) }
 	key := Key{MchID: "1900000001", Type: "product_coupon.update"}
 	s, err := l.Reserve(b.ctx, key)
 	require.NoError(t, err)
@@ -104,25 +104,44 @@ func TestSlotTooLateIsMissedNotSent(t *testing.T) {
 	require.Less(t, max, 8*time.Millisecond) // half of 15.2 ms less a loopback round trip
 	require.LessOrEqual(t, s.Due(), time.Duration(0), "a fresh key's first slot is due at once")
 
+	// A second slot is reserved behind the first, so the first cannot move.
+	next, err := l.Reserve(b.ctx, key)
+	require.NoError(t, err)
 	fc.Advance(max + time.Millisecond)
 	late, safe := s.Late()
 	require.False(t, safe)
 	require.GreaterOrEqual(t, late, max)
 	require.ErrorIs(t, s.Wait(b.ctx), ErrSlotMissed)
-	require.Zero(t, granted)
+	require.Empty(t, granted)
 
-	// The next slot is one interval after the missed one; used within the
-	// bound it is granted.
-	s, err = l.Reserve(b.ctx, key)
-	require.NoError(t, err)
-	fc.Advance(s.Due() + max - time.Millisecond)
-	_, safe = s.Late()
+	// The next slot, used within the bound, is granted.
+	fc.Advance(next.Due() + max - time.Millisecond)
+	_, safe = next.Late()
 	require.True(t, safe)
-	require.NoError(t, s.Wait(b.ctx))
-	require.Equal(t, 1, granted)
+	require.NoError(t, next.Wait(b.ctx))
+	require.Len(t, granted, 1)
+
+	// The last slot granted, found late, moves to now instead of being
+	// missed: a whole interval would be lost at low rates.
+	lone, err := l.Reserve(b.ctx, key)
+	require.NoError(t, err)
+	was := lone.at
+	fc.Advance(lone.Due() + 3*max)
+	_, safe = lone.Late()
+	require.True(t, safe, "late, but it will slide")
+	require.NoError(t, lone.Wait(b.ctx))
+	require.Len(t, granted, 2)
+	require.Greater(t, granted[1], was+int64(2*max), "used at the moment it was slid to")
+	// And the pace goes on from there: the next slot is one interval later.
+	after, err := l.Reserve(b.ctx, key)
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, after.at-granted[1], interval(rate(20, DefaultHeadroom, 1)))
+	after.Release()
+
 	ks, _ := statsFor(l, key)
 	require.Equal(t, uint64(1), ks.Missed)
-	require.Equal(t, uint64(1), ks.Waits)
+	require.Equal(t, uint64(1), ks.Slid)
+	require.Equal(t, uint64(2), ks.Waits)
 	require.Zero(t, ks.Waiting)
 }
 

@@ -74,6 +74,12 @@ func (s *Slot) Wait(ctx context.Context) error {
 	q := s.q
 	err := q.sleepUntil(ctx, s.at)
 	late := q.l.clk.now() - s.at
+	slid := false
+	if err == nil && late > q.maxLate() && !s.anyLate {
+		if at, ok := q.slide(ctx, s.at); ok {
+			s.at, late, slid = at, q.l.clk.now()-at, true
+		}
+	}
 	waited := q.l.cfg.Clock.Now().Sub(s.start)
 	q.mu.Lock()
 	defer q.mu.Unlock()
@@ -85,6 +91,9 @@ func (s *Slot) Wait(ctx context.Context) error {
 	if late > q.maxLate() && !s.anyLate {
 		q.n.missed++
 		return q.missedErr(late)
+	}
+	if slid {
+		q.n.slid++
 	}
 	if q.voidLocked(s.at) {
 		q.n.voided++

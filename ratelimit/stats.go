@@ -49,6 +49,9 @@ type KeyStats struct {
 	// Voided counts slots refused because an estimated budget cut voided
 	// them (see ErrSlotMissed): nothing was sent with them.
 	Voided uint64
+	// Slid counts late slots moved to the moment they were used instead
+	// (the last slot granted for the key: see late.go).
+	Slid uint64
 	// Errors counts failures to reach the shared state; Unavailable says the
 	// last attempt failed.
 	Errors      uint64
@@ -88,6 +91,7 @@ func (l *Limiter) Stats() Stats {
 			Throttled:    q.n.throttled,
 			Missed:       q.n.missed,
 			Voided:       q.n.voided,
+			Slid:         q.n.slid,
 			Errors:       q.n.errors,
 			Unavailable:  q.lastErr != nil,
 		})
