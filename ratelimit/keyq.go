@@ -30,6 +30,7 @@ type keyQueue struct {
 	cache   stateCache
 	lastErr error // last failure to reach the shared state; nil once it worked
 	waiting int   // callers inside Wait
+	ahead   int   // extra slots the next reservation takes for the pool (ReserveAhead)
 	cutting bool  // a Throttled call is writing a cut
 	calming bool  // an Accepted call is ending a storm
 	lastUse int64 // server ns of the last use (idle.go)
@@ -74,8 +75,9 @@ func (q *keyQueue) signal() {
 }
 
 // take returns a reserved slot (server ns) for one caller, waiting for the
-// driver to reserve one if none is free.
-func (q *keyQueue) take(ctx context.Context) (int64, error) {
+// driver to reserve one if none is free; the driver's reservation then also
+// takes up to ahead more slots for the pool (ReserveAhead).
+func (q *keyQueue) take(ctx context.Context, ahead int) (int64, error) {
 	q.mu.Lock()
 	if len(q.queue) == 0 {
 		if s, ok := q.popPoolLocked(q.l.clk.now()); ok {
@@ -83,6 +85,7 @@ func (q *keyQueue) take(ctx context.Context) (int64, error) {
 			return s, nil
 		}
 	}
+	q.ahead = max(q.ahead, min(ahead, maxAhead))
 	if !q.running {
 		if !q.l.goDriver(q) {
 			q.mu.Unlock()
@@ -192,6 +195,10 @@ func (q *keyQueue) run() {
 		q.mu.Lock()
 		q.assignLocked(q.l.clk.now())
 		need := len(q.queue)
+		if need > 0 {
+			need += q.ahead
+			q.ahead = 0
+		}
 		q.mu.Unlock()
 		if need == 0 {
 			if q.idle(done) {

@@ -30,6 +30,22 @@ type Slot struct {
 // the limiter never falls back to a local limit), after Close (ErrClosed),
 // for an invalid key, or for a job type without a limit (ErrNoLimit).
 func (l *Limiter) Reserve(ctx context.Context, key Key) (*Slot, error) {
+	return l.ReserveAhead(ctx, key, 0)
+}
+
+// maxAhead bounds ReserveAhead's extra slots; a reservation never takes
+// more than the batch span (25 ms of slots) in any case.
+const maxAhead = 16
+
+// ReserveAhead is Reserve for a caller that will ask again at once, up to
+// ahead more times (a backlog): when it has to reserve from the shared
+// state, it takes up to ahead more slots (at most 16, and at most 25 ms of
+// the key's slots) in the same compare-and-set and keeps them in this
+// process's pool, so the next Reserves cost no NATS round trip. A pooled
+// slot nobody takes within 2 ms of its time is dropped: it is lost to the
+// fleet like any unused slot, so ahead should not exceed what the caller
+// will really use.
+func (l *Limiter) ReserveAhead(ctx context.Context, key Key, ahead int) (*Slot, error) {
 	start := l.cfg.Clock.Now()
 	var q *keyQueue
 	for q == nil {
@@ -48,7 +64,7 @@ func (l *Limiter) Reserve(ctx context.Context, key Key) (*Slot, error) {
 		q.touchLocked()
 		q.mu.Unlock()
 	}
-	at, err := q.take(ctx)
+	at, err := q.take(ctx, ahead)
 	if err != nil {
 		q.mu.Lock()
 		q.waiting--
