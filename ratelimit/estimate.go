@@ -65,6 +65,33 @@ func countAfter(st state, now int64, g grant) (win int64, winN, prevN uint64) {
 	return st.Win, st.WinN + uint64(g.n), st.PrevN
 }
 
+// uncount takes slots granted but never sent (their times) off st's
+// per-second counts, so the measured rate counts only requests sent.
+func uncount(st state, unused []int64) state {
+	w := int64(apiWindow)
+	for _, at := range unused {
+		switch {
+		case at >= st.Win && st.WinN > 0:
+			st.WinN--
+		case at < st.Win && at >= st.Win-w && st.PrevN > 0:
+			st.PrevN--
+		}
+	}
+	return st
+}
+
+// unusedLocked records a slot granted but never sent, for uncount.
+func (q *keyQueue) unusedLocked(at int64) {
+	if len(q.unused) < maxUnused {
+		q.unused = append(q.unused, at)
+	}
+}
+
+// maxUnused bounds the unused slots a process remembers between two of its
+// reservations (more than a second of them at 500/s is a process that
+// sends nothing; the counts then overstate, and ordinary cuts follow).
+const maxUnused = 1024
+
 // measured returns the requests sent in the API's window ending at now,
 // less the one refused with 429 (a fraction of limit), and whether the
 // counts allow reading it: the slots counted (this second and the one

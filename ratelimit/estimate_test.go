@@ -154,3 +154,11 @@ func TestEstimatedCutVoidsSlotsReservedBeforeIt(t *testing.T) {
 	ks, _ = statsFor(l, key)
 	require.Equal(t, uint64(1), ks.Voided)
 }
+
+// Slots granted but never sent come off the counts they were counted in.
+func TestUnsentSlotsAreTakenOffTheCounts(t *testing.T) {
+	st := state{Win: 10 * sec, WinN: 50, PrevN: 40}
+	st = uncount(st, []int64{10*sec + sec/2, 9*sec + sec/2, 8 * sec, 10 * sec})
+	require.Equal(t, uint64(48), st.WinN, "two of this second")
+	require.Equal(t, uint64(39), st.PrevN, "one of the previous; one too old for either")
+}

@@ -31,6 +31,10 @@ type keyQueue struct {
 	lastErr error // last failure to reach the shared state; nil once it worked
 	waiting int   // callers inside Wait
 	ahead   int   // extra slots the next reservation takes for the pool (ReserveAhead)
+	// unused holds the times of slots granted but never sent (missed,
+	// void, dropped from the pool) that the shared counts do not know yet
+	// (estimate.go); the next reservation takes them off.
+	unused  []int64
 	cutting bool  // a Throttled call is writing a cut
 	calming bool  // an Accepted call is ending a storm
 	lastUse int64 // server ns of the last use (idle.go)
@@ -162,6 +166,7 @@ func (q *keyQueue) popPoolLocked(now int64) (int64, bool) {
 		if s >= now-int64(slotGrace) && !q.voidLocked(s) {
 			return s, true
 		}
+		q.unusedLocked(s)
 	}
 	return 0, false
 }

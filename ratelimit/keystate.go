@@ -141,12 +141,17 @@ func (q *keyQueue) reserve(need int) (grant, int64, error) {
 		next := c.st
 		next.TAT = tat
 		next.Win, next.WinN, next.PrevN = countAfter(c.st, now, g)
+		q.mu.Lock()
+		unused := q.unused
+		q.mu.Unlock()
+		next = uncount(next, unused)
 		ok, err := q.write(ctx, c, next)
 		if err != nil {
 			return grant{}, 0, err
 		}
 		if ok {
 			q.mu.Lock()
+			q.unused = q.unused[len(unused):]
 			q.n.reservations++
 			q.n.slots += uint64(g.n)
 			q.mu.Unlock()

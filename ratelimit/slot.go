@@ -106,6 +106,7 @@ func (s *Slot) Wait(ctx context.Context) error {
 	}
 	if late > q.maxLate() && !s.anyLate {
 		q.n.missed++
+		q.unusedLocked(s.at)
 		return q.missedErr(late)
 	}
 	if slid {
@@ -113,6 +114,7 @@ func (s *Slot) Wait(ctx context.Context) error {
 	}
 	if q.voidLocked(s.at) {
 		q.n.voided++
+		q.unusedLocked(s.at)
 		return q.voidErr()
 	}
 	if q.l.onSlot != nil {
