@@ -54,7 +54,7 @@ func defaultAIMD() aimd {
 		measuredBeta:  0.95,
 		floor:         0.05,
 		hold:          time.Second,
-		probeRequests: 400,
+		probeRequests: 600,
 		minK:          2 * time.Second,
 		maxK:          30 * time.Second,
 		probe:         0.05,

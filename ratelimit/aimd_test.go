@@ -21,7 +21,7 @@ func TestThrottleCutsThenProbesBackUp(t *testing.T) {
 	require.Equal(t, uint64(1), st.Cuts)
 	require.Equal(t, start-sec, st.TAT, "a cut does not move the tat")
 	require.Equal(t, 1.0, st.WMax)
-	require.Equal(t, int64(a.minK), st.K, "400 requests at 500/s take 0.8 s: clamped to minK")
+	require.Equal(t, int64(a.minK), st.K, "600 requests at 500/s take 1.2 s: clamped to minK")
 
 	require.InDelta(t, 0.85, a.budget(st, start), 1e-12, "×0.85 at once")
 	require.InDelta(t, 0.85, a.budget(st, start+hold-1), 1e-12, "held for one hold period")
@@ -73,7 +73,7 @@ func TestProbeBeyondCeilingAndFloor(t *testing.T) {
 	require.True(t, ok)
 	require.InDelta(t, 0.6, st.WMax, 1e-9)
 	require.InDelta(t, 0.51, a.budget(st, st.Cut), 1e-9)
-	require.InDelta(t, float64(6667*time.Millisecond), float64(st.K), float64(ms), "400 requests at 60/s")
+	require.InDelta(t, float64(10000*time.Millisecond), float64(st.K), float64(ms), "600 requests at 60/s")
 
 	// Convex beyond the ceiling: 0.6 × (1 + 0.15 × ((t-c-hold)/K - 1)³).
 	require.InDelta(t, 0.69, a.budget(st, st.Cut+hold+2*st.K), 1e-9)
@@ -87,7 +87,7 @@ func TestProbeBeyondCeilingAndFloor(t *testing.T) {
 		low, _ = a.throttle(low, int64(i+1)*hold, limit)
 	}
 	require.Equal(t, a.floor, a.budget(low, low.Cut))
-	require.Equal(t, int64(a.maxK), low.K, "400 requests at the 5/s floor: clamped to maxK")
+	require.Equal(t, int64(a.maxK), low.K, "600 requests at the 5/s floor: clamped to maxK")
 }
 
 func TestRateIsHeadroomTimesBudget(t *testing.T) {
