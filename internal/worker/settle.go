@@ -3,6 +3,7 @@ package worker
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -159,19 +160,32 @@ func dlqType(d *delivery) string {
 	return string(d.typ)
 }
 
-// publish stores msg with a message id, retrying transient failures.
+// publish stores msg with a message id, retrying transient failures. The
+// first try is made directly: the backoff (a policy, a context wrapper and
+// closures) is built only when it fails transiently, not for every result.
 func (w *Worker) publish(ctx context.Context, msg *nats.Msg, msgID, stream string) error {
-	bo := backoff.NewExponentialBackOff()
-	bo.InitialInterval = 50 * time.Millisecond
-	bo.MaxInterval = time.Second
-	bo.MaxElapsedTime = 0
-	return backoff.Retry(func() error {
+	try := func() error {
 		_, err := w.js.PublishMsg(ctx, msg, jetstream.WithMsgID(msgID), jetstream.WithExpectStream(stream))
 		if err != nil && !jobs.IsTransientPublishError(err) {
 			return backoff.Permanent(fmt.Errorf("publish to %s: %w", stream, err))
 		}
 		return err
-	}, backoff.WithContext(bo, ctx))
+	}
+	err := try()
+	if err == nil {
+		return nil
+	}
+	var perm *backoff.PermanentError
+	if errors.As(err, &perm) {
+		return perm.Err
+	}
+	bo := backoff.NewExponentialBackOff()
+	bo.InitialInterval = 50 * time.Millisecond
+	bo.MaxInterval = time.Second
+	bo.MaxElapsedTime = 0
+	// backoff.Retry tries again at once, then backs off: one quick retry
+	// more than before, only after a transient failure.
+	return backoff.Retry(try, backoff.WithContext(bo, ctx))
 }
 
 // headerSafe keeps a header value on one line, bounded, and valid UTF-8
