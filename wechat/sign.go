@@ -3,9 +3,10 @@ package wechat
 import (
 	"context"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
-	"github.com/wechatpay-apiv3/wechatpay-go/core/consts"
 	"github.com/wechatpay-apiv3/wechatpay-go/utils"
 )
 
@@ -14,8 +15,8 @@ import (
 //	WECHATPAY2-SHA256-RSA2048 mchid="..",nonce_str="..",timestamp="..",serial_no="..",signature=".."
 //
 // over "METHOD\nURI\ntimestamp\nnonce\nbody\n", exactly as wechatpay-go's
-// credentials.WechatPayCredentials does (same format constants, same nonce
-// generator, same signer), except that the timestamp comes from the client's
+// credentials.WechatPayCredentials does (its format constants, filled in
+// without fmt; the same nonce generator and signer), except that the timestamp comes from the client's
 // clock instead of time.Now, so tests can move time. body must be the exact
 // bytes sent ("" for GET).
 func (a *account) authorization(ctx context.Context, method, uri string, body []byte, now time.Time) (string, error) {
@@ -23,12 +24,33 @@ func (a *account) authorization(ctx context.Context, method, uri string, body []
 	if err != nil {
 		return "", fmt.Errorf("wechat: sign: nonce: %w", err)
 	}
-	ts := now.Unix()
-	message := fmt.Sprintf(consts.SignatureMessageFormat, method, uri, ts, nonce, body)
-	res, err := a.signer.Sign(ctx, message)
+	ts := strconv.FormatInt(now.Unix(), 10)
+	res, err := a.signer.Sign(ctx, signatureMessage(method, uri, ts, nonce, body))
 	if err != nil {
 		return "", fmt.Errorf("wechat: sign for merchant %s: %w", a.MchID, err)
 	}
-	return fmt.Sprintf(consts.HeaderAuthorizationFormat, "WECHATPAY2-"+a.signer.Algorithm(),
-		res.MchID, nonce, ts, res.CertificateSerialNo, res.Signature), nil
+	return authorizationHeader("WECHATPAY2-"+a.signer.Algorithm(), res.MchID, nonce, ts, res.CertificateSerialNo, res.Signature), nil
+}
+
+// signatureMessage is consts.SignatureMessageFormat ("%s\n%s\n%d\n%s\n%s\n")
+// filled in without fmt (its reflection showed in the worker's profile;
+// TestSignFormatsMatchSDKConstants keeps the two equal).
+func signatureMessage(method, uri, ts, nonce string, body []byte) string {
+	var b strings.Builder
+	b.Grow(len(method) + len(uri) + len(ts) + len(nonce) + len(body) + 5)
+	for _, part := range [...]string{method, uri, ts, nonce} {
+		b.WriteString(part)
+		b.WriteByte('\n')
+	}
+	b.Write(body)
+	b.WriteByte('\n')
+	return b.String()
+}
+
+// authorizationHeader is consts.HeaderAuthorizationFormat
+// ("%s mchid=\"%s\",nonce_str=\"%s\",timestamp=\"%d\",serial_no=\"%s\",signature=\"%s\"")
+// filled in without fmt.
+func authorizationHeader(scheme, mchid, nonce, ts, serial, signature string) string {
+	return scheme + ` mchid="` + mchid + `",nonce_str="` + nonce + `",timestamp="` + ts +
+		`",serial_no="` + serial + `",signature="` + signature + `"`
 }
