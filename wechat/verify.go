@@ -56,7 +56,9 @@ func (a *account) verify(ctx context.Context, h http.Header, body []byte, now ti
 	if skew := now.Unix() - ts; skew >= consts.FiveMinute || skew <= -consts.FiveMinute {
 		return &verifyFailure{reason: fmt.Sprintf("Wechatpay-Timestamp %d is %ds away from our clock (limit %s)", ts, skew, MaxClockSkew)}
 	}
-	message := fmt.Sprintf("%d\n%s\n%s\n", ts, nonce, body)
+	// "%d\n%s\n%s\n" of ts, nonce, body, without fmt (the timestamp as
+	// parsed, so "+1700000000" is signed as "1700000000", as before).
+	message := strconv.FormatInt(ts, 10) + "\n" + nonce + "\n" + string(body) + "\n"
 	if err := a.verifier.Verify(ctx, serial, message, signature); err != nil {
 		return &verifyFailure{reason: "signature does not match the body", err: err}
 	}
