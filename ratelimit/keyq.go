@@ -163,7 +163,7 @@ func (q *keyQueue) popPoolLocked(now int64) (int64, bool) {
 	for len(q.pool) > 0 {
 		s := q.pool[0]
 		q.pool = q.pool[1:]
-		if s >= now-int64(slotGrace) && !q.voidLocked(s) {
+		if s >= now-q.maxLate() && !q.voidLocked(s) {
 			return s, true
 		}
 		q.unusedLocked(s)

@@ -42,6 +42,7 @@ type groupState struct {
 	gen     uint64 // bumped by every notice, so a stale "empty" does not clear a new one
 	cons    jetstream.Consumer
 	idleAt  time.Time // when it was last found empty (idleflows.go)
+	backlog uint64    // jobs behind the last one fetched (its NumPending)
 }
 
 func newFlowRunner(d *dispatcher, f Flow) *flowRunner {
@@ -93,7 +94,7 @@ func (f *flowRunner) run() {
 		if !acquire(ctx, f.sem) {
 			continue
 		}
-		slot, err := reserve(ctx, f.d.w.cfg.Budget, f.flow)
+		slot, err := reserveAhead(ctx, f.d.w.cfg.Budget, f.flow, f.ahead())
 		if err != nil {
 			<-f.sem
 			if ctx.Err() == nil {
@@ -167,6 +168,22 @@ func (f *flowRunner) inFlightByPriority() map[int]int {
 	return out
 }
 
+// ahead is how many more slots the runner will want right after this one:
+// the backlog its groups reported at their last fetch, bounded by the
+// jobs it may still hold (a pooled slot it cannot use in time is lost).
+func (f *flowRunner) ahead() int {
+	f.mu.Lock()
+	var n uint64
+	for _, gs := range f.groups {
+		if gs.pending {
+			n += gs.backlog
+		}
+	}
+	f.mu.Unlock()
+	free := cap(f.sem) - len(f.sem)
+	return int(min(n, uint64(max(free, 0))))
+}
+
 func (f *flowRunner) hasWork() bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -226,6 +243,12 @@ func (f *flowRunner) next(ctx context.Context) (*groupState, jetstream.Msg) {
 		if err != nil || (!more && gs.gen == gen) {
 			gs.pending = false
 			gs.idleAt = f.d.w.cfg.Clock.Now()
+		}
+		gs.backlog = 0
+		if msg != nil {
+			if md, err := msg.Metadata(); err == nil {
+				gs.backlog = md.NumPending
+			}
 		}
 		if msg != nil {
 			f.last[gs.Priority] = gs.Key
