@@ -323,7 +323,12 @@ func workerConfig(cfg *config.Config) worker.Config {
 type limiterBudget struct{ l *ratelimit.Limiter }
 
 func (b limiterBudget) Reserve(ctx context.Context, f worker.Flow) (worker.Slot, error) {
-	s, err := b.l.Reserve(ctx, ratelimit.Key{MchID: f.MchID, Type: string(f.Type)})
+	return b.ReserveAhead(ctx, f, 0)
+}
+
+// ReserveAhead implements worker.AheadReserver.
+func (b limiterBudget) ReserveAhead(ctx context.Context, f worker.Flow, ahead int) (worker.Slot, error) {
+	s, err := b.l.ReserveAhead(ctx, ratelimit.Key{MchID: f.MchID, Type: string(f.Type)}, ahead)
 	if err != nil {
 		return nil, err
 	}

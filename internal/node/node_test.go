@@ -27,13 +27,19 @@ import (
 // sandbox and the operations server on a free loopback port.
 func startNode(t *testing.T) (*node.Node, string) {
 	t.Helper()
+	return startNodeWith(t, "")
+}
+
+// startNodeWith is startNode with more top-level YAML in the config.
+func startNodeWith(t *testing.T, extra string) (*node.Node, string) {
+	t.Helper()
 	srv := natstest.Start(t)
 	dir := t.TempDir()
 	path := filepath.Join(dir, "config.yaml")
 	body := "nats:\n  url: " + srv.ClientURL() + "\n" +
 		"wechat:\n  sandbox: true\n  sandbox_keys_dir: " + filepath.Join(dir, "keys") + "\n" +
 		"merchants:\n  - mchid: \"1900000001\"\n" +
-		"http:\n  listen: 127.0.0.1:0\n"
+		"http:\n  listen: 127.0.0.1:0\n" + extra
 	require.NoError(t, os.WriteFile(path, []byte(body), 0o600))
 	cfg, err := config.Load(path)
 	require.NoError(t, err)

@@ -40,6 +40,14 @@ type Acceptor interface {
 	Accepted(ctx context.Context, f Flow)
 }
 
+// AheadReserver is an optional extension of Budget: ReserveAhead is
+// Reserve for a flow that will ask again at once, up to ahead more times
+// (it has a backlog), so the budget may reserve those slots in the same
+// round trip. *ratelimit.Limiter provides it through internal/node.
+type AheadReserver interface {
+	ReserveAhead(ctx context.Context, f Flow, ahead int) (Slot, error)
+}
+
 // accepted tells b, when it listens, that the API accepted a request of f.
 func accepted(ctx context.Context, b Budget, f Flow) {
 	if a, ok := b.(Acceptor); ok {
@@ -66,12 +74,24 @@ const maxBudgetWait = 2 * time.Minute
 // reserve asks b for a slot of f within maxBudgetWait; a nil Budget gives a
 // slot that is due at once.
 func reserve(ctx context.Context, b Budget, f Flow) (Slot, error) {
+	return reserveAhead(ctx, b, f, 0)
+}
+
+// reserveAhead is reserve for a flow with ahead more jobs to send at once
+// (see AheadReserver).
+func reserveAhead(ctx context.Context, b Budget, f Flow, ahead int) (Slot, error) {
 	if b == nil {
 		return freeSlot{}, nil
 	}
 	wctx, cancel := context.WithTimeout(ctx, maxBudgetWait)
 	defer cancel()
-	s, err := b.Reserve(wctx, f)
+	var s Slot
+	var err error
+	if a, ok := b.(AheadReserver); ok && ahead > 0 {
+		s, err = a.ReserveAhead(wctx, f, ahead)
+	} else {
+		s, err = b.Reserve(wctx, f)
+	}
 	if err != nil && ctx.Err() == nil {
 		return nil, errors.Join(ErrNoBudget, err)
 	}
