@@ -63,6 +63,37 @@ func BenchmarkWait(b *testing.B) {
 	}
 }
 
+// BenchmarkReserveAhead is one reservation and its wait for a lone caller
+// with a backlog, as the flow runner of a backlogged flow makes it: most
+// slots come from the pool its earlier reservations filled.
+func BenchmarkReserveAhead(b *testing.B) {
+	srv := natstest.Start(b)
+	ctx := natstest.Context(b)
+	js, err := jetstream.New(natstest.Connect(b, srv.ClientURL()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	l, err := New(ctx, js, Config{WorkerID: "bench", Limits: map[string]float64{"busifavor.use": 1e6}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	key := Key{MchID: "1900000001", Type: "busifavor.use"}
+	wctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		s, err := l.ReserveAhead(wctx, key, maxAhead)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := s.Wait(wctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // BenchmarkAccepted is the per-answer storm check outside a storm.
 func BenchmarkAccepted(b *testing.B) {
 	srv := natstest.Start(b)
