@@ -40,20 +40,7 @@ func BenchmarkAIMDBudget(b *testing.B) {
 // worker (reservations are batched, so most Waits take a slot from the
 // local pool). The limit is high so the benchmark measures CPU, not pacing.
 func BenchmarkWait(b *testing.B) {
-	srv := natstest.Start(b)
-	ctx := natstest.Context(b)
-	js, err := jetstream.New(natstest.Connect(b, srv.ClientURL()))
-	if err != nil {
-		b.Fatal(err)
-	}
-	l, err := New(ctx, js, Config{WorkerID: "bench", Limits: map[string]float64{"busifavor.use": 1e6}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer l.Close()
-	key := Key{MchID: "1900000001", Type: "busifavor.use"}
-	wctx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
+	l, key, wctx := benchLimiter(b)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
@@ -67,20 +54,7 @@ func BenchmarkWait(b *testing.B) {
 // with a backlog, as the flow runner of a backlogged flow makes it: most
 // slots come from the pool its earlier reservations filled.
 func BenchmarkReserveAhead(b *testing.B) {
-	srv := natstest.Start(b)
-	ctx := natstest.Context(b)
-	js, err := jetstream.New(natstest.Connect(b, srv.ClientURL()))
-	if err != nil {
-		b.Fatal(err)
-	}
-	l, err := New(ctx, js, Config{WorkerID: "bench", Limits: map[string]float64{"busifavor.use": 1e6}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer l.Close()
-	key := Key{MchID: "1900000001", Type: "busifavor.use"}
-	wctx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
+	l, key, wctx := benchLimiter(b)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
@@ -92,6 +66,27 @@ func BenchmarkReserveAhead(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// benchLimiter starts a limiter on an embedded JetStream with a limit so
+// high that benchmarks measure CPU, not pacing, and returns it with its key
+// and a context for the run.
+func benchLimiter(b *testing.B) (*Limiter, Key, context.Context) {
+	b.Helper()
+	srv := natstest.Start(b)
+	ctx := natstest.Context(b)
+	js, err := jetstream.New(natstest.Connect(b, srv.ClientURL()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	l, err := New(ctx, js, Config{WorkerID: "bench", Limits: map[string]float64{"busifavor.use": 1e6}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = l.Close() })
+	wctx, cancel := context.WithTimeout(ctx, time.Minute)
+	b.Cleanup(cancel)
+	return l, Key{MchID: "1900000001", Type: "busifavor.use"}, wctx
 }
 
 // BenchmarkAccepted is the per-answer storm check outside a storm.
