@@ -91,18 +91,7 @@ func benchLimiter(b *testing.B) (*Limiter, Key, context.Context) {
 
 // BenchmarkAccepted is the per-answer storm check outside a storm.
 func BenchmarkAccepted(b *testing.B) {
-	srv := natstest.Start(b)
-	ctx := natstest.Context(b)
-	js, err := jetstream.New(natstest.Connect(b, srv.ClientURL()))
-	if err != nil {
-		b.Fatal(err)
-	}
-	l, err := New(ctx, js, Config{WorkerID: "bench", Limits: map[string]float64{"busifavor.use": 500}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer l.Close()
-	key := Key{MchID: "1900000001", Type: "busifavor.use"}
+	l, key, ctx := benchLimiter(b)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
