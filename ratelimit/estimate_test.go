@@ -162,3 +162,13 @@ func TestUnsentSlotsAreTakenOffTheCounts(t *testing.T) {
 	require.Equal(t, uint64(48), st.WinN, "two of this second")
 	require.Equal(t, uint64(39), st.PrevN, "one of the previous; one too old for either")
 }
+
+// A voided slot is never slid: its replacement would move the pace back
+// into the void span.
+func TestVoidedSlotDoesNotSlide(t *testing.T) {
+	iv := interval(rate(200, DefaultHeadroom, 1))
+	c := stateCache{known: true, exists: true, st: state{TAT: 10*sec + iv, Cut: 9 * sec, Void: 11 * sec}}
+	require.False(t, lastSlot(c, 10*sec, iv), "void: between the cut and the pace it set")
+	c.st.Void = 0
+	require.True(t, lastSlot(c, 10*sec, iv), "the same slot without the cut's void")
+}

@@ -123,8 +123,11 @@ func (q *keyQueue) slide(ctx context.Context, at int64) (int64, bool) {
 
 // lastSlot says whether, by state c, the slot at is the last one granted
 // for its key (see slide).
+// A slot a cut voided never slides: its replacement would move tat back
+// into the void span (estimate.go).
 func lastSlot(c stateCache, at, minInterval int64) bool {
-	return c.known && c.exists && c.st.Storm == 0 && c.st.TAT > at && c.st.TAT-at < 2*minInterval
+	voided := c.st.Void != 0 && at > c.st.Cut && at < c.st.Void
+	return c.known && c.exists && c.st.Storm == 0 && !voided && c.st.TAT > at && c.st.TAT-at < 2*minInterval
 }
 
 // slidableLocked says whether a late slot at could be slid, by the cached
