@@ -53,6 +53,8 @@ type Metrics struct {
 	deadLetters *prometheus.CounterVec
 	api         *prometheus.HistogramVec
 	fleet       *fleetview.Cache // nil without Config.Source
+	// local holds the per-process families only (Local).
+	local *prometheus.Registry
 }
 
 // New builds the metrics and registers them with reg.
@@ -84,6 +86,12 @@ func New(reg prometheus.Registerer, cfg Config) (*Metrics, error) {
 		ConstLabels: prometheus.Labels{"version": build.Version, "goversion": build.GoVersion},
 	})
 	info.Set(1)
+	m.local = prometheus.NewRegistry()
+	for _, c := range v.all() {
+		if err := m.local.Register(c); err != nil {
+			return nil, fmt.Errorf("metrics: register locally: %w", err)
+		}
+	}
 	cs := append(v.all(), info)
 	if cfg.Source != nil {
 		m.fleet = fleetview.NewCache(cfg.Source, cfg.CacheTTL, cfg.Timeout, nil)
@@ -97,6 +105,18 @@ func New(reg prometheus.Registerer, cfg Config) (*Metrics, error) {
 		}
 	}
 	return m, nil
+}
+
+// Local gathers only this process's own families (jobs finished, attempts,
+// API calls, 429s, dead letters, jobs in flight, budget waits): not the
+// fleet gauges, whose snapshot has series per merchant, type and priority,
+// nor the Go runtime's. The dashboard samples it every few seconds; with
+// thousands of merchants a full gather each time was mostly garbage.
+func (m *Metrics) Local() prometheus.Gatherer {
+	if m == nil {
+		return prometheus.NewRegistry()
+	}
+	return m.local
 }
 
 // NewRegistry returns a registry with the Go runtime and process collectors,

@@ -53,7 +53,7 @@ func (rt *Node) serveOps(gatherer prometheus.Gatherer) error {
 	}
 	srv, err := opshttp.New(opshttp.Config{
 		Clock:  rt.Clock,
-		Listen: addr, Gatherer: gatherer, Source: rt.Metrics, Ready: rt.Ready,
+		Listen: addr, Gatherer: gatherer, Local: rt.Metrics.Local(), Source: rt.Metrics, Ready: rt.Ready,
 		Pprof: rt.cfg.HTTP.Pprof, Version: metrics.ReadBuildInfo().Version, Logger: rt.log.Named("http"),
 	})
 	if err != nil {

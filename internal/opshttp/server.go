@@ -27,6 +27,9 @@ type Config struct {
 	// Gatherer is what /metrics serves and the dashboard samples (required):
 	// the registry the metrics package registered with.
 	Gatherer prometheus.Gatherer
+	// Local is what the dashboard samples every SampleEvery: the
+	// per-process families (metrics.Metrics.Local). Default: Gatherer.
+	Local prometheus.Gatherer
 	// Source gives the fleet snapshot (required). Pass the *metrics.Metrics,
 	// whose cache Prometheus scrapes share.
 	Source fleetview.Source
@@ -102,7 +105,11 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg}
-	s.sampler = newSampler(cfg.Gatherer, cfg.Source, int(cfg.History/cfg.SampleEvery), cfg.Logger)
+	local := cfg.Local
+	if local == nil {
+		local = cfg.Gatherer
+	}
+	s.sampler = newSampler(local, cfg.Source, int(cfg.History/cfg.SampleEvery), cfg.Logger)
 	s.srv = &http.Server{
 		Handler:           s.Handler(),
 		ReadHeaderTimeout: 5 * time.Second,
