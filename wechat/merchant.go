@@ -2,9 +2,11 @@ package wechat
 
 import (
 	"crypto/rsa"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/wechatpay-apiv3/wechatpay-go/core/auth/signers"
@@ -80,18 +82,34 @@ type MerchantFiles struct {
 // the result. Errors name the file and the merchant but never contain key
 // material.
 func LoadMerchant(f MerchantFiles) (Merchant, error) {
+	return new(MerchantLoader).Load(f)
+}
+
+// MerchantLoader loads merchants like LoadMerchant, parsing each distinct
+// key (by file content) once: a service provider that signs for thousands
+// of accounts with one key holds one parsed key, not thousands (4.5 KB
+// each, with Go's precomputed values). A parsed key is only read after
+// loading, so sharing it between accounts is safe. The zero value is
+// ready; it is not safe for concurrent use.
+type MerchantLoader struct {
+	private map[[sha256.Size]byte]*rsa.PrivateKey
+	public  map[[sha256.Size]byte]*rsa.PublicKey
+}
+
+// Load is LoadMerchant with this loader's parsed keys shared.
+func (l *MerchantLoader) Load(f MerchantFiles) (Merchant, error) {
 	m := Merchant{MchID: f.MchID, CertSerialNo: f.CertSerialNo, PublicKeyID: f.PublicKeyID}
 	var errs []error
 	if f.PrivateKeyFile == "" {
 		errs = append(errs, errors.New("private_key_file is empty"))
-	} else if key, err := utils.LoadPrivateKeyWithPath(f.PrivateKeyFile); err != nil {
+	} else if key, err := l.privateKey(f.PrivateKeyFile); err != nil {
 		errs = append(errs, fmt.Errorf("private key file %s: %w", f.PrivateKeyFile, err))
 	} else {
 		m.PrivateKey = key
 	}
 	if f.PublicKeyFile == "" {
 		errs = append(errs, errors.New("wechatpay_public_key_file is empty"))
-	} else if key, err := utils.LoadPublicKeyWithPath(f.PublicKeyFile); err != nil {
+	} else if key, err := l.publicKey(f.PublicKeyFile); err != nil {
 		// utils' error for a non-RSA key quotes the PEM; a public key is not
 		// secret, but keep errors short and uniform.
 		errs = append(errs, fmt.Errorf("WeChat Pay public key file %s: not a PEM RSA public key", f.PublicKeyFile))
@@ -105,6 +123,40 @@ func LoadMerchant(f MerchantFiles) (Merchant, error) {
 		return Merchant{}, fmt.Errorf("wechat: %w", err)
 	}
 	return m, nil
+}
+
+// privateKey parses the private key in path with wechatpay-go's utils, or
+// returns the one already parsed from the same content.
+func (l *MerchantLoader) privateKey(path string) (*rsa.PrivateKey, error) {
+	return parseOnce(&l.private, path, "private", utils.LoadPrivateKey)
+}
+
+// publicKey is privateKey for WeChat Pay's public key.
+func (l *MerchantLoader) publicKey(path string) (*rsa.PublicKey, error) {
+	return parseOnce(&l.public, path, "public", utils.LoadPublicKey)
+}
+
+// parseOnce reads path and parses its content with parse, unless cache
+// already holds a key parsed from the same content.
+func parseOnce[K any](cache *map[[sha256.Size]byte]K, path, what string, parse func(string) (K, error)) (K, error) {
+	var zero K
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return zero, fmt.Errorf("read %s pem file: %w", what, err)
+	}
+	sum := sha256.Sum256(b)
+	if k, ok := (*cache)[sum]; ok {
+		return k, nil
+	}
+	k, err := parse(string(b))
+	if err != nil {
+		return zero, err
+	}
+	if *cache == nil {
+		*cache = map[[sha256.Size]byte]K{}
+	}
+	(*cache)[sum] = k
+	return k, nil
 }
 
 // account is a configured merchant with its SDK signer and verifier.

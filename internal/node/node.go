@@ -170,10 +170,11 @@ func Start(ctx context.Context, cfg *config.Config, log *zap.Logger) (_ *Node, e
 
 // setupWeChat starts the sandbox (when configured) or loads production keys.
 func (rt *Node) setupWeChat(ctx context.Context, cfg *config.Config, log *zap.Logger) ([]wechat.Merchant, string, string, error) {
+	var loader wechat.MerchantLoader // one parsed key per distinct key file
 	if !cfg.WeChat.Sandbox {
 		var ms []wechat.Merchant
 		for _, m := range cfg.Merchants {
-			wm, err := wechat.LoadMerchant(wechat.MerchantFiles{
+			wm, err := loader.Load(wechat.MerchantFiles{
 				MchID: m.MchID, CertSerialNo: m.CertSerialNo, PrivateKeyFile: m.PrivateKeyFile,
 				PublicKeyID: m.WeChatPayPublicKeyID, PublicKeyFile: m.WeChatPayPublicKeyFile,
 			})
@@ -194,7 +195,7 @@ func (rt *Node) setupWeChat(ctx context.Context, cfg *config.Config, log *zap.Lo
 		if err != nil {
 			return nil, "", "", fmt.Errorf("sandbox keys for %s: %w", m.MchID, err)
 		}
-		wm, err := wechat.LoadMerchant(files)
+		wm, err := loader.Load(files)
 		if err != nil {
 			return nil, "", "", fmt.Errorf("sandbox merchant %s: %w", m.MchID, err)
 		}
