@@ -19,6 +19,7 @@ func TestLocalHoldsOnlyThisProcesssFamilies(t *testing.T) {
 		c.Ready = func(context.Context) error { return nil }
 	})
 	b.m.JobFinished("busifavor.use", "succeeded", "", 1)
+	b.m.Throttled("1900000001", "busifavor.use")
 	fams, err := b.m.Local().Gather()
 	require.NoError(t, err)
 	names := map[string]bool{}

@@ -46,8 +46,11 @@ type Metrics struct {
 	labels *labeler
 	types  map[string]*typeMetrics // configured types and Other
 	other  *typeMetrics
-	// throttled is keyed by bounded (mchid, type).
-	throttled map[[2]string]prometheus.Counter
+	// throttledVec counts 429s by bounded (mchid, type). Its series are
+	// made at a merchant's first 429, not up front: a provider with
+	// thousands of accounts would otherwise export (and hold) a zero
+	// series per account and type on every worker.
+	throttledVec *prometheus.CounterVec
 
 	finished    *prometheus.CounterVec
 	deadLetters *prometheus.CounterVec
@@ -73,12 +76,7 @@ func New(reg prometheus.Registerer, cfg Config) (*Metrics, error) {
 		m.types[t] = v.forType(t)
 	}
 	m.other = m.types[Other]
-	m.throttled = make(map[[2]string]prometheus.Counter)
-	for _, id := range append(append([]string(nil), cfg.Merchants...), Other) {
-		for t := range m.types {
-			m.throttled[[2]string{id, t}] = v.throttled.WithLabelValues(id, t)
-		}
-	}
+	m.throttledVec = v.throttled
 	build := cfg.Build.withDefaults()
 	info := prometheus.NewGauge(prometheus.GaugeOpts{
 		Name:        NameBuildInfo,

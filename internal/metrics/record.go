@@ -62,7 +62,7 @@ func (m *Metrics) Throttled(mchid, typ string) {
 	if m == nil {
 		return
 	}
-	m.throttled[[2]string{m.labels.mchid(mchid), m.typ(typ).name}].Inc()
+	m.throttledVec.WithLabelValues(m.labels.mchid(mchid), m.typ(typ).name).Inc()
 }
 
 // BudgetWait records that a job of type typ waited seconds for rate budget.
