@@ -2,6 +2,8 @@ package jobs
 
 import (
 	jsonv2 "github.com/go-json-experiment/json"
+
+	"github.com/couponq/couponq/internal/strictjson"
 )
 
 // decodeStrictFast decodes the JSON object data into v (a *Job or a
@@ -19,7 +21,7 @@ import (
 // data is an error. json.RawMessage fields get the value's bytes as written,
 // as with encoding/json. A top-level null is left to encoding/json.
 func decodeStrictFast[T Job | TypedJob](data []byte, v *T) bool {
-	if !startsObject(data) {
+	if !strictjson.StartsObject(data) {
 		return false
 	}
 	if err := jsonv2.Unmarshal(data, v, jsonv2.RejectUnknownMembers(true)); err != nil {
@@ -28,18 +30,4 @@ func decodeStrictFast[T Job | TypedJob](data []byte, v *T) bool {
 		return false
 	}
 	return true
-}
-
-// startsObject reports whether the first non-space byte of data is '{'.
-func startsObject(data []byte) bool {
-	for _, c := range data {
-		switch c {
-		case ' ', '\t', '\n', '\r':
-			continue
-		case '{':
-			return true
-		}
-		return false
-	}
-	return false
 }

@@ -181,44 +181,61 @@ func (q *keyQueue) cut(ctx context.Context) {
 		q.cutting = false
 		q.mu.Unlock()
 	}()
+	var before float64
+	next, now, ok := q.apply(ctx, "cut", true, func(st state, now int64) (state, bool) {
+		before = q.l.aimd.budget(st, now)
+		return q.l.aimd.cutAt(st, now, q.limit, q.l.cfg.Headroom)
+	})
+	if ok {
+		q.l.log.Info("rate limit budget cut after 429",
+			zap.Stringer("key", q.key),
+			zap.Float64("budget_before", before*q.limit),
+			zap.Float64("budget_after", q.l.aimd.budget(next, now)*q.limit),
+			zap.Duration("probe_back_in", time.Duration(next.K)),
+			zap.Bool("measured", next.Void != 0))
+	}
+}
+
+// apply writes f(state) by compare-and-set and reports the state written,
+// the server time f saw and whether this call changed the state. A state
+// change (a cut, a storm's start or end) matters more than a reservation,
+// and the reservations of a busy fleet keep moving the revision: it keeps
+// trying until opTimeout, pausing a random few milliseconds after each lost
+// compare-and-set. A key with no state is left alone unless create, when f
+// gets a fresh state starting now. what names the change in warnings.
+func (q *keyQueue) apply(ctx context.Context, what string, create bool, f func(st state, now int64) (state, bool)) (state, int64, bool) {
 	ctx, cancel := context.WithTimeout(ctx, opTimeout)
 	defer cancel()
-	// A cut matters more than a reservation, and the reservations of a busy
-	// fleet keep moving the revision: keep trying until opTimeout, pausing a
-	// random few milliseconds after each lost compare-and-set.
 	for attempt := 0; ctx.Err() == nil; attempt++ {
 		if attempt > 0 && !q.l.contentionPause(ctx) {
-			return
+			return state{}, 0, false
 		}
 		c, err := q.current(ctx)
 		if err != nil {
-			q.l.log.Warn("rate limit cut not applied", zap.Stringer("key", q.key), zap.Error(err))
-			return
+			q.l.log.Warn("rate limit state change not applied", zap.String("change", what), zap.Stringer("key", q.key), zap.Error(err))
+			return state{}, 0, false
 		}
 		now := q.l.clk.now()
 		st := c.st
 		if !c.exists {
+			if !create {
+				return state{}, 0, false // no state: nothing to change
+			}
 			st = state{TAT: now}
 		}
-		before := q.l.aimd.budget(st, now)
-		next, apply := q.l.aimd.cutAt(st, now, q.limit, q.l.cfg.Headroom)
-		if !apply {
-			return
+		next, ok := f(st, now)
+		if !ok {
+			return state{}, 0, false
 		}
-		ok, err := q.write(ctx, c, next)
+		done, err := q.write(ctx, c, next)
 		if err != nil {
-			q.l.log.Warn("rate limit cut not applied", zap.Stringer("key", q.key), zap.Error(err))
-			return
+			q.l.log.Warn("rate limit state change not applied", zap.String("change", what), zap.Stringer("key", q.key), zap.Error(err))
+			return state{}, 0, false
 		}
-		if ok {
-			q.l.log.Info("rate limit budget cut after 429",
-				zap.Stringer("key", q.key),
-				zap.Float64("budget_before", before*q.limit),
-				zap.Float64("budget_after", q.l.aimd.budget(next, now)*q.limit),
-				zap.Duration("probe_back_in", time.Duration(next.K)),
-				zap.Bool("measured", next.Void != 0))
-			return
+		if done {
+			return next, now, true
 		}
 	}
-	q.l.log.Warn("rate limit cut not applied: too much contention", zap.Stringer("key", q.key))
+	q.l.log.Warn("rate limit state change not applied: too much contention", zap.String("change", what), zap.Stringer("key", q.key))
+	return state{}, 0, false
 }

@@ -36,7 +36,7 @@ func (l *Limiter) Accepted(ctx context.Context, key Key) {
 		q.calming = false
 		q.mu.Unlock()
 	}()
-	if q.apply(ctx, func(st state, _ int64) (state, bool) { return l.aimd.calm(st) }) {
+	if _, _, ok := q.apply(ctx, "storm end", false, func(st state, _ int64) (state, bool) { return l.aimd.calm(st) }); ok {
 		l.log.Info("rate limit: the API accepts requests again; 429 storm over, budget restored",
 			zap.Stringer("key", key))
 	}
@@ -58,41 +58,8 @@ func (q *keyQueue) count429(now int64) bool {
 
 // enterStorm puts the key into a storm for the fleet.
 func (q *keyQueue) enterStorm(ctx context.Context) {
-	if q.apply(ctx, func(st state, now int64) (state, bool) { return q.l.aimd.storm(st, now) }) {
+	if _, _, ok := q.apply(ctx, "storm", false, func(st state, now int64) (state, bool) { return q.l.aimd.storm(st, now) }); ok {
 		q.l.log.Warn("rate limit: the API refuses every request (429 storm); the fleet only probes until it accepts one",
 			zap.Stringer("key", q.key), zap.Float64("probe_rate", rate(q.limit, q.l.cfg.Headroom, q.l.aimd.probe)))
 	}
-}
-
-// apply writes f(state) by compare-and-set, retrying on conflicts until
-// opTimeout; it reports whether this call changed the state.
-func (q *keyQueue) apply(ctx context.Context, f func(st state, now int64) (state, bool)) bool {
-	ctx, cancel := context.WithTimeout(ctx, opTimeout)
-	defer cancel()
-	for attempt := 0; ctx.Err() == nil; attempt++ {
-		if attempt > 0 && !q.l.contentionPause(ctx) {
-			return false
-		}
-		c, err := q.current(ctx)
-		if err != nil {
-			q.l.log.Warn("rate limit state change not applied", zap.Stringer("key", q.key), zap.Error(err))
-			return false
-		}
-		if !c.exists {
-			return false // no state: nothing to change
-		}
-		next, ok := f(c.st, q.l.clk.now())
-		if !ok {
-			return false
-		}
-		done, err := q.write(ctx, c, next)
-		if err != nil {
-			q.l.log.Warn("rate limit state change not applied", zap.Stringer("key", q.key), zap.Error(err))
-			return false
-		}
-		if done {
-			return true
-		}
-	}
-	return false
 }

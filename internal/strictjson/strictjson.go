@@ -111,3 +111,19 @@ func firstInvalid(data []byte) int {
 	}
 	return len(data)
 }
+
+// StartsObject reports whether the first non-space byte of data is '{':
+// the fast decoders (go-json-experiment) would accept other top-level
+// values, such as null, that the strict ones refuse.
+func StartsObject(data []byte) bool {
+	for _, c := range data {
+		switch c {
+		case ' ', '\t', '\n', '\r':
+			continue
+		case '{':
+			return true
+		}
+		return false
+	}
+	return false
+}

@@ -8,6 +8,8 @@ import (
 	"sync"
 
 	jsonv2 "github.com/go-json-experiment/json"
+
+	"github.com/couponq/couponq/internal/strictjson"
 )
 
 // decodeFast decodes raw into a new request for op in one pass, or returns
@@ -27,27 +29,13 @@ import (
 // that is a JSON object (v2 would accept a top-level null).
 func decodeFast(op Operation, raw []byte) Request {
 	req := NewRequest(op)
-	if req == nil || !fastDecodable(reflect.TypeOf(req).Elem()) || !startsObject(raw) {
+	if req == nil || !fastDecodable(reflect.TypeOf(req).Elem()) || !strictjson.StartsObject(raw) {
 		return nil
 	}
 	if err := jsonv2.Unmarshal(raw, req, jsonv2.RejectUnknownMembers(true)); err != nil {
 		return nil
 	}
 	return req
-}
-
-// startsObject reports whether the first non-space byte of raw is '{'.
-func startsObject(raw []byte) bool {
-	for _, c := range raw {
-		switch c {
-		case ' ', '\t', '\n', '\r':
-			continue
-		case '{':
-			return true
-		}
-		return false
-	}
-	return false
 }
 
 // fastTypes caches fastDecodable per struct type.
