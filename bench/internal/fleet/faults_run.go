@@ -69,38 +69,21 @@ func ParseFaultOptions(args []string, stderr io.Writer) (FaultOptions, error) {
 	fs.Float64Var(&o.SoakLoad, "soak-load", 0.8, "soak load as a fraction of --soak-limit")
 	fs.BoolVar(&o.Keep, "keep", false, "keep logs, configs and stores")
 	fs.StringVar(&o.TempDir, "tmp", "", "parent of the temporary directory")
-	if err := fs.Parse(args); err != nil {
+	if err := parseArgs(fs, args, &o.Quick, map[string]func(){
+		"rate": func() { o.Rate = 30 }, "load": func() { o.Load = 9 * time.Second },
+		"ack-wait": func() { o.AckWait = 5 * time.Second }, "api-timeout": func() { o.APITimeout = 2 * time.Second },
+		"outage": func() { o.Outage = 3 * time.Second }, "drain": func() { o.Drain = 60 * time.Second },
+		"soak": func() { o.Soak = 0 }, "rows": func() { rows = strings.Join(quickRows, ",") },
+	}); err != nil {
 		return o, err
 	}
-	if fs.NArg() > 0 {
-		return o, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
-	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	if o.Quick {
-		for name, apply := range map[string]func(){
-			"rate": func() { o.Rate = 30 }, "load": func() { o.Load = 9 * time.Second },
-			"ack-wait": func() { o.AckWait = 5 * time.Second }, "api-timeout": func() { o.APITimeout = 2 * time.Second },
-			"outage": func() { o.Outage = 3 * time.Second }, "drain": func() { o.Drain = 60 * time.Second },
-			"soak": func() { o.Soak = 0 }, "rows": func() { rows = strings.Join(quickRows, ",") },
-		} {
-			if !set[name] {
-				apply()
-			}
-		}
-	}
-	known := map[string]bool{}
+	var known []string
 	for _, r := range faultRows(o) {
-		known[r.name] = true
+		known = append(known, r.name)
 	}
-	for _, r := range strings.Split(rows, ",") {
-		if r = strings.TrimSpace(r); r == "" {
-			continue
-		}
-		if !known[r] {
-			return o, fmt.Errorf("--rows: unknown row %q", r)
-		}
-		o.Rows = append(o.Rows, r)
+	var err error
+	if o.Rows, err = pickNames("rows", "row", rows, known); err != nil {
+		return o, err
 	}
 	switch {
 	case o.Rate <= 0 || o.Load <= 0 || o.AckWait <= 0 || o.APITimeout <= 0 || o.Outage < 0 || o.Drain <= 0:

@@ -23,6 +23,10 @@ const (
 	ScenarioBusifavorDegraded = "busifavor-degraded"
 )
 
+// rateScenarios are the rate benchmark's scenarios, in the order they run
+// by default.
+var rateScenarios = []string{ScenarioUpdate, ScenarioBusifavor, ScenarioUpdateDegraded, ScenarioBusifavorDegraded}
+
 // Options are the benchmark's settings, from flags.
 type Options struct {
 	// Quick shortens every phase (about 2 minutes in all); flags given
@@ -92,7 +96,7 @@ func ParseOptions(args []string, stderr io.Writer) (Options, error) {
 		fs.PrintDefaults()
 	}
 	fs.BoolVar(&o.Quick, "quick", false, "short phases and fewer rows (about 2 minutes); explicit flags still win")
-	fs.StringVar(&scenarios, "scenarios", strings.Join([]string{ScenarioUpdate, ScenarioBusifavor, ScenarioUpdateDegraded, ScenarioBusifavorDegraded}, ","),
+	fs.StringVar(&scenarios, "scenarios", strings.Join(rateScenarios, ","),
 		"comma-separated rows to run: update, busifavor, update-degraded, busifavor-degraded (quick: the first three)")
 	fs.StringVar(&updW, "workers", "1,2,4,8", "worker counts of the update rows")
 	fs.StringVar(&bfW, "busifavor-workers", "1,2,4,8", "worker counts of the busifavor rows (quick: 1,4)")
@@ -113,33 +117,23 @@ func ParseOptions(args []string, stderr io.Writer) (Options, error) {
 	fs.IntVar(&o.SandboxNice, "sandbox-nice", -10, "run the sandbox under nice -n N so the workers do not starve the API stand-in of CPU (negative needs privileges; 0: normal priority)")
 	fs.BoolVar(&o.Keep, "keep", false, "keep the temporary directory with logs, configs and stores")
 	fs.StringVar(&o.TempDir, "tmp", "", "parent of the temporary directory (default: the system temp dir)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseArgs(fs, args, &o.Quick, map[string]func(){
+		"scenarios":         func() { scenarios = ScenarioUpdate + "," + ScenarioBusifavor + "," + ScenarioUpdateDegraded },
+		"busifavor-workers": func() { bfW = "1,4" },
+		"warmup":            func() { o.Warmup = 3 * time.Second },
+		"window":            func() { o.Window = 10 * time.Second },
+		"busifavor-window":  func() { o.BusifavorWindow = 8 * time.Second },
+		"degraded-settle":   func() { o.DegradedSettle = 15 * time.Second },
+		"degraded-window":   func() { o.DegradedWindow = 20 * time.Second },
+	}); err != nil {
 		return o, err
-	}
-	if fs.NArg() > 0 {
-		return o, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
-	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	if o.Quick {
-		quick := map[string]func(){
-			"scenarios":         func() { scenarios = ScenarioUpdate + "," + ScenarioBusifavor + "," + ScenarioUpdateDegraded },
-			"busifavor-workers": func() { bfW = "1,4" },
-			"warmup":            func() { o.Warmup = 3 * time.Second },
-			"window":            func() { o.Window = 10 * time.Second },
-			"busifavor-window":  func() { o.BusifavorWindow = 8 * time.Second },
-			"degraded-settle":   func() { o.DegradedSettle = 15 * time.Second },
-			"degraded-window":   func() { o.DegradedWindow = 20 * time.Second },
-		}
-		for name, apply := range quick {
-			if !set[name] {
-				apply()
-			}
-		}
 	}
 	var err error
-	if o.Scenarios, err = parseScenarios(scenarios); err != nil {
+	if o.Scenarios, err = pickNames("scenarios", "scenario", scenarios, rateScenarios); err != nil {
 		return o, err
+	}
+	if len(o.Scenarios) == 0 {
+		return o, fmt.Errorf("--scenarios: none given")
 	}
 	for _, l := range []struct {
 		flag string
@@ -167,24 +161,6 @@ func ParseOptions(args []string, stderr io.Writer) (Options, error) {
 		return o, fmt.Errorf("--redeem-every must be at least 10ms")
 	}
 	return o, nil
-}
-
-func parseScenarios(s string) ([]string, error) {
-	var out []string
-	for _, name := range strings.Split(s, ",") {
-		name = strings.TrimSpace(name)
-		switch name {
-		case ScenarioUpdate, ScenarioBusifavor, ScenarioUpdateDegraded, ScenarioBusifavorDegraded:
-			out = append(out, name)
-		case "":
-		default:
-			return nil, fmt.Errorf("--scenarios: unknown scenario %q", name)
-		}
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("--scenarios: none given")
-	}
-	return out, nil
 }
 
 func parseCounts(s string) ([]int, error) {

@@ -66,25 +66,12 @@ func ParsePerfOptions(args []string, stderr io.Writer) (PerfOptions, error) {
 	fs.BoolVar(&o.Keep, "keep", false, "keep the temporary directory with logs, configs and stores")
 	fs.StringVar(&o.TempDir, "tmp", "", "parent of the temporary directory")
 	fs.StringVar(&o.Profile, "profile", "", "directory for the worker's CPU and allocation profiles in the cpu scenario (profiling costs some CPU: not for the figures)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseArgs(fs, args, &o.Quick, nil); err != nil {
 		return o, err
 	}
-	if fs.NArg() > 0 {
-		return o, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
-	}
-	for _, s := range strings.Split(scenarios, ",") {
-		s = strings.TrimSpace(s)
-		if s == "" {
-			continue
-		}
-		known := false
-		for _, k := range allPerf {
-			known = known || k == s
-		}
-		if !known {
-			return o, fmt.Errorf("--scenarios: unknown scenario %q", s)
-		}
-		o.Scenarios = append(o.Scenarios, s)
+	var err error
+	if o.Scenarios, err = pickNames("scenarios", "scenario", scenarios, allPerf); err != nil {
+		return o, err
 	}
 	if len(o.Scenarios) == 0 {
 		return o, errors.New("--scenarios: none given")

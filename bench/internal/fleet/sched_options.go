@@ -96,44 +96,21 @@ func ParseSchedOptions(args []string, stderr io.Writer) (SchedOptions, error) {
 	fs.IntVar(&o.SandboxNice, "sandbox-nice", -10, "run the sandbox under nice -n N (negative needs privileges; 0: normal priority)")
 	fs.BoolVar(&o.Keep, "keep", false, "keep the temporary directory with logs, configs and stores")
 	fs.StringVar(&o.TempDir, "tmp", "", "parent of the temporary directory (default: the system temp dir)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseArgs(fs, args, &o.Quick, map[string]func(){
+		"warmup":      func() { o.Warmup = 2 * time.Second },
+		"window":      func() { o.Window = 15 * time.Second },
+		"campaign":    func() { o.Campaign = 10_000 },
+		"fair-first":  func() { o.FairFirst = 600 },
+		"fair-second": func() { o.FairSecond = 150 },
+		"fair-delay":  func() { o.FairDelay = 5 * time.Second },
+		"flows":       func() { o.Flows = 200 },
+		"flow-jobs":   func() { o.FlowJobs = 2000 },
+	}); err != nil {
 		return o, err
 	}
-	if fs.NArg() > 0 {
-		return o, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
-	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	if o.Quick {
-		quick := map[string]func(){
-			"warmup":      func() { o.Warmup = 2 * time.Second },
-			"window":      func() { o.Window = 15 * time.Second },
-			"campaign":    func() { o.Campaign = 10_000 },
-			"fair-first":  func() { o.FairFirst = 600 },
-			"fair-second": func() { o.FairSecond = 150 },
-			"fair-delay":  func() { o.FairDelay = 5 * time.Second },
-			"flows":       func() { o.Flows = 200 },
-			"flow-jobs":   func() { o.FlowJobs = 2000 },
-		}
-		for name, apply := range quick {
-			if !set[name] {
-				apply()
-			}
-		}
-	}
-	for _, name := range strings.Split(scenarios, ",") {
-		name = strings.TrimSpace(name)
-		if name == "" {
-			continue
-		}
-		known := false
-		for _, s := range schedScenarios {
-			known = known || s == name
-		}
-		if !known {
-			return o, fmt.Errorf("--scenarios: unknown scenario %q", name)
-		}
-		o.Scenarios = append(o.Scenarios, name)
+	var err error
+	if o.Scenarios, err = pickNames("scenarios", "scenario", scenarios, schedScenarios); err != nil {
+		return o, err
 	}
 	switch {
 	case len(o.Scenarios) == 0:
