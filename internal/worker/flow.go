@@ -238,18 +238,13 @@ func (f *flowRunner) next(ctx context.Context) (*groupState, jetstream.Msg) {
 		f.mu.Lock()
 		gen := gs.gen
 		f.mu.Unlock()
-		msg, more, err := f.fetch(ctx, gs)
+		msg, rest, err := f.fetch(ctx, gs)
 		f.mu.Lock()
-		if err != nil || (!more && gs.gen == gen) {
+		if err != nil || (!rest.more && gs.gen == gen) {
 			gs.pending = false
 			gs.idleAt = f.d.w.cfg.Clock.Now()
 		}
-		gs.backlog = 0
-		if msg != nil {
-			if md, err := msg.Metadata(); err == nil {
-				gs.backlog = md.NumPending
-			}
-		}
+		gs.backlog = rest.backlog
 		if msg != nil {
 			f.last[gs.Priority] = gs.Key
 		}
@@ -264,32 +259,41 @@ func (f *flowRunner) next(ctx context.Context) (*groupState, jetstream.Msg) {
 	return nil, nil
 }
 
-// fetch takes one job from gs's consumer without waiting; more says
-// whether the consumer has more after it. A consumer that has gone (memory
-// storage: lost with a restarted server, or deleted while idle) is created
-// again and asked once more at once, so the first job after a restart does
-// not wait for the next scan.
-func (f *flowRunner) fetch(ctx context.Context, gs *groupState) (jetstream.Msg, bool, error) {
+// behind is what a fetch learned of the group's jobs behind the one it
+// took.
+type behind struct {
+	// more says whether the group may have more to fetch now.
+	more bool
+	// backlog is how many jobs never delivered follow (NumPending).
+	backlog uint64
+}
+
+// fetch takes one job from gs's consumer without waiting, and says what
+// is behind it. A consumer that has gone (memory storage: lost with a
+// restarted server, or deleted while idle) is created again and asked once
+// more at once, so the first job after a restart does not wait for the
+// next scan.
+func (f *flowRunner) fetch(ctx context.Context, gs *groupState) (jetstream.Msg, behind, error) {
 	cached := gs.cons != nil
-	msg, more, err := f.fetchOnce(ctx, gs)
+	msg, b, err := f.fetchOnce(ctx, gs)
 	if err != nil && cached && msg == nil && ctx.Err() == nil {
 		return f.fetchOnce(ctx, gs)
 	}
-	return msg, more, err
+	return msg, b, err
 }
 
-func (f *flowRunner) fetchOnce(ctx context.Context, gs *groupState) (jetstream.Msg, bool, error) {
+func (f *flowRunner) fetchOnce(ctx context.Context, gs *groupState) (jetstream.Msg, behind, error) {
 	if gs.cons == nil {
 		cons, err := ensureGroupConsumer(ctx, f.d.w.js, gs.subject, &f.d.w.cfg)
 		if err != nil {
-			return nil, false, err
+			return nil, behind{}, err
 		}
 		gs.cons = cons
 	}
 	batch, err := gs.cons.FetchNoWait(1)
 	if err != nil {
 		gs.cons = nil // created again next time (deleted while idle, or lost)
-		return nil, false, err
+		return nil, behind{}, err
 	}
 	var msg jetstream.Msg
 	for m := range batch.Messages() {
@@ -297,19 +301,19 @@ func (f *flowRunner) fetchOnce(ctx context.Context, gs *groupState) (jetstream.M
 	}
 	if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) {
 		gs.cons = nil
-		return msg, false, err
+		return msg, behind{}, err
 	}
 	if msg == nil {
-		return nil, false, nil
+		return nil, behind{}, nil
 	}
-	more := true
+	b := behind{more: true}
 	if md, err := msg.Metadata(); err == nil {
 		// NumPending counts only jobs never delivered: after a redelivery
 		// (a crashed worker's jobs) more may be due for redelivery too, so
 		// look again rather than wait for the next scan.
-		more = md.NumPending > 0 || md.NumDelivered > 1
+		b = behind{more: md.NumPending > 0 || md.NumDelivered > 1, backlog: md.NumPending}
 	}
-	return msg, more, nil
+	return msg, b, nil
 }
 
 // overrun says whether slot is already too late to send with (a Slot that
