@@ -121,26 +121,19 @@ func RunPerf(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "perf bench: %v\n", err)
 		return 2
 	}
-	root, err := moduleRoot()
-	if err != nil {
-		fmt.Fprintf(stderr, "perf bench: %v\n", err)
-		return 1
-	}
-	src := root
+	src := ""
 	if o.Src != "" {
 		if src, err = filepath.Abs(o.Src); err != nil {
 			fmt.Fprintf(stderr, "perf bench: --src: %v\n", err)
 			return 2
 		}
 	}
-	base, err := os.MkdirTemp(o.TempDir, "couponq-perf-")
-	if err != nil {
-		fmt.Fprintf(stderr, "perf bench: %v\n", err)
-		return 1
+	root, base, code := benchSetup("perf bench", o.TempDir, "couponq-perf-", &o.SandboxNice, stderr)
+	if code != 0 {
+		return code
 	}
-	if o.SandboxNice < 0 && !canRaisePriority(o.SandboxNice) {
-		fmt.Fprintf(stderr, "perf bench: not permitted to run the sandbox at nice %d; it runs at normal priority\n", o.SandboxNice)
-		o.SandboxNice = 0
+	if src == "" {
+		src = root
 	}
 	g := &group{}
 	defer g.stopAll(time.Second)
