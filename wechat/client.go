@@ -153,7 +153,12 @@ func New(cfg Config, merchants ...Merchant) (*Client, error) {
 			errs = append(errs, fmt.Errorf("merchant %q configured twice", m.MchID))
 			continue
 		}
-		c.accounts[m.MchID] = newAccount(m)
+		a, err := newAccount(m)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		c.accounts[m.MchID] = a
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("wechat: new client: %w", err)

@@ -9,7 +9,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/wechatpay-apiv3/wechatpay-go/core/auth/signers"
+	"github.com/wechatpay-apiv3/wechatpay-go/core/auth"
 	"github.com/wechatpay-apiv3/wechatpay-go/core/auth/verifiers"
 	"github.com/wechatpay-apiv3/wechatpay-go/utils"
 )
@@ -159,23 +159,25 @@ func parseOnce[K any](cache *map[[sha256.Size]byte]K, path, what string, parse f
 	return k, nil
 }
 
-// account is a configured merchant with its SDK signer and verifier.
+// account is a configured merchant with its request signer (the SDK's, or
+// OpenSSL's in a build with the tag "openssl": SignerBackend) and the
+// SDK's verifier.
 type account struct {
 	Merchant
-	signer   *signers.SHA256WithRSASigner
+	signer   auth.Signer
 	verifier *verifiers.SHA256WithRSAPubkeyVerifier
 }
 
-func newAccount(m Merchant) *account {
+func newAccount(m Merchant) (*account, error) {
+	signer, err := newRequestSigner(m)
+	if err != nil {
+		return nil, fmt.Errorf("merchant %s: %w", m.MchID, err)
+	}
 	return &account{
 		Merchant: m,
-		signer: &signers.SHA256WithRSASigner{
-			MchID:               m.MchID,
-			CertificateSerialNo: m.CertSerialNo,
-			PrivateKey:          m.PrivateKey,
-		},
+		signer:   signer,
 		verifier: verifiers.NewSHA256WithRSAPubkeyVerifier(m.PublicKeyID, *m.PublicKey),
-	}
+	}, nil
 }
 
 // String describes the merchant without key material, so that formatting a

@@ -19,7 +19,7 @@ import (
 // wechatpay-go's credentials.WechatPayCredentials, and both verify over the
 // same message layout with the merchant's public key.
 func TestAuthorizationMatchesSDK(t *testing.T) {
-	a := newAccount(testMerchant("1900000001"))
+	a := mustAccount(t, testMerchant("1900000001"))
 	ctx := context.Background()
 	body := `{"a":"b"}`
 	now := time.Unix(1_700_000_000, 0)
@@ -43,7 +43,7 @@ func TestAuthorizationMatchesSDK(t *testing.T) {
 }
 
 func TestVerify(t *testing.T) {
-	a := newAccount(testMerchant("1900000001"))
+	a := mustAccount(t, testMerchant("1900000001"))
 	now := time.Unix(1_700_000_000, 0)
 	body := []byte(`{"stock_id":"100088"}`)
 	signed := func(ts int64, b []byte) http.Header {

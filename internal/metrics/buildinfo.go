@@ -11,6 +11,10 @@ type BuildInfo struct {
 	Version string
 	// GoVersion is the Go toolchain; empty is runtime.Version().
 	GoVersion string
+	// Signer is the RSA implementation that signs WeChat Pay requests
+	// (wechat.SignerBackend: "go", or "openssl" in a build with that tag);
+	// empty leaves the label out.
+	Signer string
 }
 
 // ReadBuildInfo returns the version of the main module as the binary

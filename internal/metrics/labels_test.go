@@ -71,6 +71,7 @@ func TestNoLabelCanCarryJobData(t *testing.T) {
 		"le":        func(string) bool { return true }, // histogram buckets
 		"version":   in([]string{"v1.2.3"}),
 		"goversion": in([]string{"go1.26.8"}),
+		"signer":    in([]string{"go"}),
 	}
 	fams := scrape(t, b.url)
 	seenCodes := map[string]bool{}

@@ -81,7 +81,7 @@ func New(reg prometheus.Registerer, cfg Config) (*Metrics, error) {
 	info := prometheus.NewGauge(prometheus.GaugeOpts{
 		Name:        NameBuildInfo,
 		Help:        "Always 1; the labels say which couponq build runs.",
-		ConstLabels: prometheus.Labels{"version": build.Version, "goversion": build.GoVersion},
+		ConstLabels: prometheus.Labels{"version": build.Version, "goversion": build.GoVersion, "signer": build.Signer},
 	})
 	info.Set(1)
 	m.local = prometheus.NewRegistry()

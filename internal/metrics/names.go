@@ -30,7 +30,7 @@ const (
 	NameInFlight = "couponq_in_flight_jobs"
 	// NameDeadLetters counts dead letters this worker stored, by type and code.
 	NameDeadLetters = "couponq_dead_letters_total"
-	// NameBuildInfo is 1, labelled with version and goversion.
+	// NameBuildInfo is 1, labelled with version, goversion and signer.
 	NameBuildInfo = "couponq_build_info"
 
 	// Fleet-wide, taken from the fleetview.Source at scrape time.

@@ -31,7 +31,7 @@ func TestHotPathMetricsOverHTTP(t *testing.T) {
 	expected := `
 # HELP couponq_build_info Always 1; the labels say which couponq build runs.
 # TYPE couponq_build_info gauge
-couponq_build_info{goversion="go1.26.8",version="v1.2.3"} 1
+couponq_build_info{goversion="go1.26.8",signer="go",version="v1.2.3"} 1
 # HELP couponq_jobs_finished_total Jobs that got their result, by type, outcome and error code (empty for succeeded).
 # TYPE couponq_jobs_finished_total counter
 couponq_jobs_finished_total{code="",outcome="succeeded",type="busifavor.stock.get"} 0

@@ -30,7 +30,7 @@ type bundle struct {
 func setup(t *testing.T, edit func(*metrics.Config)) *bundle {
 	t.Helper()
 	cfg := metrics.Config{
-		Build:     metrics.BuildInfo{Version: "v1.2.3", GoVersion: "go1.26.8"},
+		Build:     metrics.BuildInfo{Version: "v1.2.3", GoVersion: "go1.26.8", Signer: "go"},
 		Types:     testTypes,
 		Merchants: testMerchants,
 	}

@@ -155,6 +155,7 @@ func Start(ctx context.Context, cfg *config.Config, log *zap.Logger) (_ *Node, e
 	if err != nil {
 		return nil, fmt.Errorf("wechat client: %w", err)
 	}
+	log.Info("request signer", zap.String("signer", wechat.SignerBackend()), zap.String("library", wechat.SignerLibrary()))
 	wc := workerConfig(cfg)
 	wc.Clock = rt.Clock
 	wc.Budget = limiterBudget{rt.Limiter}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/couponq/couponq/internal/metrics"
 	"github.com/couponq/couponq/internal/opshttp"
+	"github.com/couponq/couponq/wechat"
 	"github.com/couponq/couponq/wechat/marketing"
 )
 
@@ -27,8 +28,10 @@ func (rt *Node) newMetrics() error {
 	for _, m := range rt.cfg.Merchants {
 		mchids = append(mchids, m.MchID)
 	}
+	build := metrics.ReadBuildInfo()
+	build.Signer = wechat.SignerBackend()
 	m, err := metrics.New(reg, metrics.Config{
-		Build: metrics.ReadBuildInfo(), Types: types, Merchants: mchids,
+		Build: build, Types: types, Merchants: mchids,
 		Source: rt, Ready: rt.Ready,
 	})
 	if err != nil {

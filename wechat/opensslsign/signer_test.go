@@ -5,8 +5,9 @@ package opensslsign_test
 import (
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/x509"
-	"encoding/pem"
+	"fmt"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/wechatpay-apiv3/wechatpay-go/utils"
@@ -16,22 +17,18 @@ import (
 
 const message = "POST\n/v3/marketing/busifavor/coupons/use\n1700000000\n0123456789abcdef0123456789abcdef\n{\"coupon_code\":\"x\"}\n"
 
-func newKey(tb testing.TB) (*rsa.PrivateKey, []byte) {
+func newKey(tb testing.TB) *rsa.PrivateKey {
 	tb.Helper()
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	der, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return key, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
+	return key
 }
 
-func newSigner(tb testing.TB, pemKey []byte) *opensslsign.Signer {
+func newSigner(tb testing.TB, key *rsa.PrivateKey) *opensslsign.Signer {
 	tb.Helper()
-	s, err := opensslsign.New(pemKey)
+	s, err := opensslsign.FromKey(key)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -42,31 +39,84 @@ func newSigner(tb testing.TB, pemKey []byte) *opensslsign.Signer {
 // TestSameSignatureAsSDK: PKCS #1 v1.5 is deterministic, so OpenSSL must
 // produce byte for byte the signature wechatpay-go produces.
 func TestSameSignatureAsSDK(t *testing.T) {
-	key, pemKey := newKey(t)
-	s := newSigner(t, pemKey)
-	got, err := s.Sign(message)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want, err := utils.SignSHA256WithRSA(message, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got != want {
-		t.Fatalf("OpenSSL signature differs from the SDK's:\n got %s\nwant %s", got, want)
+	for _, bits := range []int{2048, 3072} {
+		key, err := rsa.GenerateKey(rand.Reader, bits)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := newSigner(t, key)
+		for _, msg := range []string{message, "x", strings.Repeat("长消息\n", 5000)} {
+			got, err := s.Sign(msg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := utils.SignSHA256WithRSA(msg, key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != want {
+				t.Fatalf("%d bits, message of %d bytes: OpenSSL signature differs from the SDK's:\n got %s\nwant %s", bits, len(msg), got, want)
+			}
+		}
 	}
 }
 
-func TestRefusesGarbage(t *testing.T) {
-	if _, err := opensslsign.New([]byte("not a key")); err == nil {
-		t.Fatal("New accepted garbage")
+// TestSignsConcurrently signs from several goroutines with one Signer
+// (run it with -race); every signature must be the SDK's.
+func TestSignsConcurrently(t *testing.T) {
+	key := newKey(t)
+	s := newSigner(t, key)
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for i := range 8 {
+		wg.Go(func() {
+			msg := fmt.Sprintf("%s%d", message, i)
+			got, err := s.Sign(msg)
+			if err != nil {
+				errs <- err
+				return
+			}
+			if want, _ := utils.SignSHA256WithRSA(msg, key); got != want {
+				errs <- fmt.Errorf("goroutine %d: signature differs from the SDK's", i)
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestRefusesGarbageAndMisuse(t *testing.T) {
+	if _, err := opensslsign.FromDER([]byte("not a key")); err == nil {
+		t.Fatal("accepted garbage")
+	}
+	if _, err := opensslsign.FromKey(nil); err == nil {
+		t.Fatal("accepted a nil key")
+	}
+	s := newSigner(t, newKey(t))
+	if _, err := s.Sign(""); err == nil {
+		t.Fatal("signed an empty message")
+	}
+	s.Close()
+	if _, err := s.Sign(message); err == nil {
+		t.Fatal("signed after Close")
+	}
+	s.Close() // twice is harmless
+}
+
+func TestVersionNamesOpenSSL(t *testing.T) {
+	if v := opensslsign.Version(); !strings.HasPrefix(v, "OpenSSL ") {
+		t.Fatalf("Version() = %q", v)
 	}
 }
 
 // BenchmarkSignOpenSSL is one SHA256-RSA2048 signature by OpenSSL.
 func BenchmarkSignOpenSSL(b *testing.B) {
-	_, pemKey := newKey(b)
-	s := newSigner(b, pemKey)
+	s := newSigner(b, newKey(b))
 	for b.Loop() {
 		if _, err := s.Sign(message); err != nil {
 			b.Fatal(err)
@@ -77,7 +127,7 @@ func BenchmarkSignOpenSSL(b *testing.B) {
 // BenchmarkSignSDK is one SHA256-RSA2048 signature by wechatpay-go (Go's
 // crypto/rsa), as the worker signs today.
 func BenchmarkSignSDK(b *testing.B) {
-	key, _ := newKey(b)
+	key := newKey(b)
 	for b.Loop() {
 		if _, err := utils.SignSHA256WithRSA(message, key); err != nil {
 			b.Fatal(err)
@@ -88,8 +138,7 @@ func BenchmarkSignSDK(b *testing.B) {
 // BenchmarkSignOpenSSLParallel and BenchmarkSignSDKParallel sign from
 // GOMAXPROCS goroutines, as a worker with many jobs in flight does.
 func BenchmarkSignOpenSSLParallel(b *testing.B) {
-	_, pemKey := newKey(b)
-	s := newSigner(b, pemKey)
+	s := newSigner(b, newKey(b))
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			if _, err := s.Sign(message); err != nil {
@@ -102,7 +151,7 @@ func BenchmarkSignOpenSSLParallel(b *testing.B) {
 
 // BenchmarkSignSDKParallel: see BenchmarkSignOpenSSLParallel.
 func BenchmarkSignSDKParallel(b *testing.B) {
-	key, _ := newKey(b)
+	key := newKey(b)
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			if _, err := utils.SignSHA256WithRSA(message, key); err != nil {

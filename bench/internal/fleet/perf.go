@@ -36,6 +36,10 @@ type PerfOptions struct {
 	// Src is the module root the worker is built from; default the current
 	// one. nats-server and the sandbox always come from the current one.
 	Src string
+	// WorkerTags are build tags for the worker only (for example "openssl":
+	// the OpenSSL request signer); nats-server and the sandbox are built
+	// without them, so the API side costs the same in both runs.
+	WorkerTags string
 	// SandboxNice as in Options.
 	SandboxNice int
 	// Keep keeps the temporary directory.
@@ -62,6 +66,7 @@ func ParsePerfOptions(args []string, stderr io.Writer) (PerfOptions, error) {
 	fs.BoolVar(&o.Quick, "quick", false, "short scenarios (for CI)")
 	fs.StringVar(&scenarios, "scenarios", strings.Join(allPerf, ","), "comma-separated scenarios: "+strings.Join(allPerf, ", "))
 	fs.StringVar(&o.Src, "src", "", "module root to build the worker from (default: this checkout); for before/after comparisons")
+	fs.StringVar(&o.WorkerTags, "worker-tags", "", "build tags for the worker only, e.g. openssl (the OpenSSL request signer; needs cgo and libssl-dev)")
 	fs.IntVar(&o.SandboxNice, "sandbox-nice", -10, "run the sandbox under nice -n N (0: normal priority)")
 	fs.BoolVar(&o.Keep, "keep", false, "keep the temporary directory with logs, configs and stores")
 	fs.StringVar(&o.TempDir, "tmp", "", "parent of the temporary directory")
@@ -137,10 +142,10 @@ func RunPerf(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	g := &group{}
 	defer g.stopAll(time.Second)
-	fmt.Fprintf(stderr, "building nats-server, sandbox (from %s) and worker (from %s) into %s\n", root, src, filepath.Join(base, "bin"))
+	fmt.Fprintf(stderr, "building nats-server, sandbox (from %s) and worker (from %s, tags %q) into %s\n", root, src, o.WorkerTags, filepath.Join(base, "bin"))
 	bins, err := buildBinaries(root, filepath.Join(base, "bin"))
-	if err == nil && src != root {
-		err = buildWorker(src, bins.worker)
+	if err == nil && (src != root || o.WorkerTags != "") {
+		err = buildWorker(src, bins.worker, o.WorkerTags)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "perf bench: %v\n", err)
@@ -194,9 +199,10 @@ func runPerfScenario(ctx context.Context, e *perfEnv, s string) ([]perfLine, err
 	return nil, fmt.Errorf("unknown scenario %q", s)
 }
 
-// buildWorker builds cmd/worker of the module at src into out.
-func buildWorker(src, out string) error {
-	cmd := exec.Command("go", "build", "-o", out, "./cmd/worker")
+// buildWorker builds cmd/worker of the module at src into out, with the
+// build tags given (none if empty).
+func buildWorker(src, out, tags string) error {
+	cmd := exec.Command("go", "build", "-tags="+tags, "-o", out, "./cmd/worker")
 	cmd.Dir = src
 	b, err := cmd.CombinedOutput()
 	if err != nil {

@@ -135,9 +135,13 @@ func perfCPU(ctx context.Context, e *perfEnv) ([]perfLine, error) {
 	if err != nil {
 		return nil, err
 	}
+	signer := "Go signer"
+	if e.o.WorkerTags != "" {
+		signer = "worker built with -tags " + e.o.WorkerTags
+	}
 	e.logf("cpu: %d jobs in %s, worker %.2f s CPU: %s per job; RSA pair %s; ratio %.2f", jobsDone, el.Round(time.Millisecond), cpu1-cpu0, perJob, pair, float64(perJob)/float64(pair))
 	return []perfLine{
-		{"5 CPU", fmt.Sprintf("1 worker, %d busifavor.use jobs (%.0f/s): worker CPU per job", jobsDone, float64(jobsDone)/el.Seconds()), fmt.Sprintf("%.3f ms", float64(perJob)/1e6), ""},
+		{"5 CPU", fmt.Sprintf("1 worker (%s), %d busifavor.use jobs (%.0f/s): worker CPU per job", signer, jobsDone, float64(jobsDone)/el.Seconds()), fmt.Sprintf("%.3f ms", float64(perJob)/1e6), ""},
 		{"5 CPU", "  one SDK RSA-2048 sign + verify, same run", fmt.Sprintf("%.3f ms", float64(pair)/1e6), ""},
 		{"5 CPU", "  ratio", fmt.Sprintf("%.2f×", float64(perJob)/float64(pair)), "≤ 1.15×"},
 	}, nil
