@@ -151,7 +151,11 @@ func TestShutdownHandBacksAreNotAttempts(t *testing.T) {
 	for i := range rounds {
 		cfg := testConfig("restart")
 		cfg.MaxAttempts = 2 // fewer than the hand-backs
-		cfg.ShutdownTimeout = 200 * time.Millisecond
+		// The hand-back (a nak and a KV write) gets a quarter of this after
+		// the soft deadline; 200 ms left it 50 ms, which a loaded CI machine
+		// overran once: the job then stayed held, came back after ack_wait
+		// and counted as an attempt.
+		cfg.ShutdownTimeout = 2 * time.Second
 		g := &blockedBudget{reserved: make(chan struct{}, 1)}
 		cfg.Budget = g
 		r := b.start(cfg, nil)
