@@ -312,7 +312,9 @@ func TestShutdownFitsItsBudget(t *testing.T) {
 	start := time.Now()
 	cancel()
 	<-done
-	assert.Less(t, time.Since(start), cfg.ShutdownTimeout+500*time.Millisecond)
+	// Without the budget Run would wait for the stubborn call until the test
+	// ends; a wide margin keeps a loaded machine from failing it.
+	assert.Less(t, time.Since(start), cfg.ShutdownTimeout+5*time.Second)
 }
 
 // stubbornCaller blocks until released, ignoring its context.
