@@ -26,7 +26,8 @@ type keyQueue struct {
 	mu      sync.Mutex
 	queue   []*waiter // FIFO, waiting for a slot
 	pool    []int64   // reserved slots no waiter holds yet, ascending
-	running bool      // driver started
+	running bool      // driver started (or parked: park.go)
+	unpark  func()    // stops the timer of a parked driver; nil otherwise
 	cache   stateCache
 	lastErr error // last failure to reach the shared state; nil once it worked
 	waiting int   // callers inside Wait
@@ -223,6 +224,10 @@ func (q *keyQueue) run() {
 			fails = 0
 			q.setErr(nil)
 			wait := time.Duration(retryAt + retryJitter(q.l.rand()) - q.l.clk.now())
+			if wait >= parkAfter {
+				q.park(wait)
+				return
+			}
 			if !q.l.sleep(wait) {
 				return
 			}

@@ -207,6 +207,7 @@ func (l *Limiter) Close() error {
 	l.mu.Unlock()
 	l.cancel()
 	l.wg.Wait()
+	l.stopParked()
 	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
 	defer cancel()
 	if err := l.members.handle().Delete(ctx, l.cfg.WorkerID); err != nil {

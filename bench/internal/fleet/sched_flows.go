@@ -117,6 +117,11 @@ func flowsRun(e *schedEnv, rep *schedReport, n int) (flowsCost, error) {
 		real:         map[marketing.Operation]int{t: ceilRate(per * 1.5)},
 		workerLimits: map[marketing.Operation]float64{t: per},
 	}
+	prof, tweak, err := newHeapProfiler(e.o.Profile, fmt.Sprintf("flows-%d", n))
+	if err != nil {
+		return cost, err
+	}
+	cfg.tweak = tweak
 	t0 := time.Now()
 	c, stop, err := e.startRun(rep, fmt.Sprintf("flows-%d", n), cfg)
 	defer stop()
@@ -159,6 +164,9 @@ func flowsRun(e *schedEnv, rep *schedReport, n int) (flowsCost, error) {
 		if time.Now().After(deadline) {
 			return cost, fmt.Errorf("%d flows: %d of %d results after %s (logs in %s)", n, w.total(t), e.o.FlowJobs, expect, c.dir)
 		}
+		if err := prof.sample(ctx, c); err != nil {
+			return cost, err
+		}
 		if err := sleep(ctx, 50*time.Millisecond); err != nil {
 			return cost, err
 		}
@@ -173,6 +181,9 @@ func flowsRun(e *schedEnv, rep *schedReport, n int) (flowsCost, error) {
 		cost.rssPeak = max(cost.rssPeak, readProcMem(pid).peak)
 	}
 	cost.natsRSS = readProcMem(c.nats.pid()).rss
+	if err := prof.finish(ctx, c); err != nil {
+		return cost, err
+	}
 	after, err := mon.counters(ctx)
 	if err != nil {
 		return cost, err

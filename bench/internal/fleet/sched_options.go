@@ -61,6 +61,9 @@ type SchedOptions struct {
 	FlowRate        float64
 	// SandboxNice runs the sandbox under nice(1); see Options.SandboxNice.
 	SandboxNice int
+	// Profile, when set, is where the flows scenario writes the workers'
+	// heap profiles (near each worker's RSS peak and at the end).
+	Profile string
 	// Keep keeps the temporary directory; TempDir is where it is made.
 	Keep    bool
 	TempDir string
@@ -94,6 +97,7 @@ func ParseSchedOptions(args []string, stderr io.Writer) (SchedOptions, error) {
 	fs.IntVar(&o.FlowJobs, "flow-jobs", 10_000, "busifavor.use jobs of each of the one-flow and many-flows runs (quick: 2000)")
 	fs.Float64Var(&o.FlowRate, "flow-rate", 200, "total busifavor.use rate of each run: the one flow's limit; each of the many flows gets rate/flows")
 	fs.IntVar(&o.SandboxNice, "sandbox-nice", -10, "run the sandbox under nice -n N (negative needs privileges; 0: normal priority)")
+	fs.StringVar(&o.Profile, "profile", "", "write the workers' heap profiles of the flows scenario into this directory (pprof on; not for the figures)")
 	fs.BoolVar(&o.Keep, "keep", false, "keep the temporary directory with logs, configs and stores")
 	fs.StringVar(&o.TempDir, "tmp", "", "parent of the temporary directory (default: the system temp dir)")
 	if err := parseArgs(fs, args, &o.Quick, map[string]func(){
