@@ -52,14 +52,8 @@ func (l *Limiter) sweep() {
 // just before looks it up again (Reserve) instead of using a key no longer
 // in the map.
 func (l *Limiter) dropIdle() {
-	l.mu.Lock()
-	qs := make([]*keyQueue, 0, len(l.queues))
-	for _, q := range l.queues {
-		qs = append(qs, q)
-	}
-	l.mu.Unlock()
 	now := l.clk.now()
-	for _, q := range qs {
+	for _, q := range l.queueList() {
 		q.mu.Lock()
 		drop := q.idleLocked(now)
 		if drop {
@@ -79,4 +73,16 @@ func (l *Limiter) forget(q *keyQueue) {
 	if l.queues[q.key] == q {
 		delete(l.queues, q.key)
 	}
+}
+
+// queueList is a snapshot of the keys' queues, to visit each under its own
+// lock without holding the Limiter's.
+func (l *Limiter) queueList() []*keyQueue {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	qs := make([]*keyQueue, 0, len(l.queues))
+	for _, q := range l.queues {
+		qs = append(qs, q)
+	}
+	return qs
 }

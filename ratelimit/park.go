@@ -41,13 +41,7 @@ func (q *keyQueue) resume() {
 // stopParked stops the timers of parked drivers (Close), so none is left
 // behind with a test's clock.
 func (l *Limiter) stopParked() {
-	l.mu.Lock()
-	qs := make([]*keyQueue, 0, len(l.queues))
-	for _, q := range l.queues {
-		qs = append(qs, q)
-	}
-	l.mu.Unlock()
-	for _, q := range qs {
+	for _, q := range l.queueList() {
 		q.mu.Lock()
 		if q.unpark != nil {
 			q.unpark()
