@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/couponq/couponq/wechat/marketing"
@@ -370,5 +371,85 @@ func poll(ctx context.Context, p *process, what string, try func() error) error 
 			return fmt.Errorf("waiting for %s (log %s): %w", what, p.logPath, errors.Join(err, ctx.Err()))
 		case <-time.After(50 * time.Millisecond):
 		}
+	}
+}
+
+// restartNATS stops nats-server (SIGTERM) and starts it again on the same
+// port and store, then waits until every worker heartbeats again.
+func (c *cluster) restartNATS(ctx context.Context) error {
+	c.nats.stop(stopGrace)
+	c.g.forget(c.nats)
+	if err := c.startNATS(ctx); err != nil {
+		return err
+	}
+	// The members bucket (memory storage) is gone: wait for each worker to
+	// re-create it and heartbeat.
+	return c.waitHeartbeats(ctx)
+}
+
+// kill sends SIGKILL to worker i (0-based) and waits until it is gone.
+func (c *cluster) kill(i int) {
+	p := c.workers[i]
+	_ = p.cmd.Process.Signal(syscall.SIGKILL)
+	<-p.exited
+}
+
+// liveWorkers forgets killed workers so that waitHeartbeats and stop only
+// look at the running ones.
+func (c *cluster) dropWorkers(idx ...int) {
+	var ws []*process
+	var ids []string
+	for i, p := range c.workers {
+		drop := false
+		for _, j := range idx {
+			drop = drop || i == j
+		}
+		if !drop {
+			ws = append(ws, p)
+			ids = append(ids, c.workerIDs[i])
+		} else {
+			c.g.forget(p)
+		}
+	}
+	c.workers, c.workerIDs = ws, ids
+	// Their heartbeats stay in the members bucket until its TTL.
+}
+
+// pids lists the cluster's processes and the benchmark's own: sandbox,
+// nats-server, benchmark, workers.
+func (c *cluster) pids() []int {
+	out := []int{c.sandbox.pid(), c.nats.pid(), os.Getpid()}
+	for _, p := range c.workers {
+		out = append(out, p.pid())
+	}
+	return out
+}
+
+// cpuNote says how busy the machine and each process were, in cores.
+func (c *cluster) cpuNote(u cpuUsage) string {
+	if !u.known {
+		return "CPU: unknown"
+	}
+	p := c.pids()
+	return fmt.Sprintf("CPU in cores during the window: machine %.2f of %d; sandbox %.2f, nats-server %.2f, workers %.2f, benchmark %.2f, other %.2f",
+		u.machine, u.cores, u.sum(p[0]), u.sum(p[1]), u.sum(p[3:]...), u.sum(p[2]), max(0, u.machine-u.sum(p...)))
+}
+
+// firstResultTimeout bounds the wait for the first backlog result once the
+// workers heartbeat.
+const firstResultTimeout = 30 * time.Second
+
+// sleep waits d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/couponq/couponq/jobs"
@@ -135,27 +134,6 @@ func latencies(ds []time.Duration) (got []time.Duration, missing int) {
 	return got, missing
 }
 
-// total returns how many results of t arrived.
-func (w *watcher) total(t jobs.Type) int {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	c := w.counts[t]
-	return c[0] + c[1]
-}
-
-// waitTotal waits until n results of t arrived, or until d passes; it
-// returns when the n-th arrived (zero time on timeout).
-func (w *watcher) waitTotal(ctx context.Context, t jobs.Type, n int, d time.Duration) time.Time {
-	end := time.Now().Add(d)
-	for time.Now().Before(end) && ctx.Err() == nil {
-		if w.total(t) >= n {
-			return time.Now()
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	return time.Time{}
-}
-
 // sample is the sandbox's counters of one operation at one moment.
 type sample struct {
 	at time.Time
@@ -242,47 +220,6 @@ func (s *sampler) maxRequestsPerSecond(a, b time.Time) int64 {
 		best = max(best, s.between(t, t.Add(time.Second)).Requests)
 	}
 	return best
-}
-
-// restartNATS stops nats-server (SIGTERM) and starts it again on the same
-// port and store, then waits until every worker heartbeats again.
-func (c *cluster) restartNATS(ctx context.Context) error {
-	c.nats.stop(stopGrace)
-	c.g.forget(c.nats)
-	if err := c.startNATS(ctx); err != nil {
-		return err
-	}
-	// The members bucket (memory storage) is gone: wait for each worker to
-	// re-create it and heartbeat.
-	return c.waitHeartbeats(ctx)
-}
-
-// kill sends SIGKILL to worker i (0-based) and waits until it is gone.
-func (c *cluster) kill(i int) {
-	p := c.workers[i]
-	_ = p.cmd.Process.Signal(syscall.SIGKILL)
-	<-p.exited
-}
-
-// liveWorkers forgets killed workers so that waitHeartbeats and stop only
-// look at the running ones.
-func (c *cluster) dropWorkers(idx ...int) {
-	var ws []*process
-	var ids []string
-	for i, p := range c.workers {
-		drop := false
-		for _, j := range idx {
-			drop = drop || i == j
-		}
-		if !drop {
-			ws = append(ws, p)
-			ids = append(ids, c.workerIDs[i])
-		} else {
-			c.g.forget(p)
-		}
-	}
-	c.workers, c.workerIDs = ws, ids
-	// Their heartbeats stay in the members bucket until its TTL.
 }
 
 // countLog counts the lines of the workers' logs whose message contains

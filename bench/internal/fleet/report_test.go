@@ -11,18 +11,6 @@ import (
 	"github.com/couponq/couponq/wechat/sandbox"
 )
 
-func TestPercentile(t *testing.T) {
-	var ds []time.Duration
-	for i := 100; i >= 1; i-- {
-		ds = append(ds, time.Duration(i)*time.Millisecond)
-	}
-	require.Equal(t, 50*time.Millisecond, percentile(ds, 50))
-	require.Equal(t, 99*time.Millisecond, percentile(ds, 99))
-	require.Equal(t, 100*time.Millisecond, percentile(ds, 100))
-	require.Equal(t, time.Duration(-1), percentile(nil, 50))
-	require.Equal(t, 3*time.Millisecond, percentile([]time.Duration{3 * time.Millisecond}, 99))
-}
-
 func TestReportRow(t *testing.T) {
 	r := rowResult{
 		row:    row{typ: jobs.TypeProductCouponUpdate, workers: 4, configured: 20, real: 12, probe: true, backlog: 100},

@@ -154,3 +154,52 @@ func (w *watcher) failureSummary() []string {
 
 // stop stops reading.
 func (w *watcher) stop() { w.cc.Stop() }
+
+// total returns how many results of t arrived.
+func (w *watcher) total(t jobs.Type) int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	c := w.counts[t]
+	return c[0] + c[1]
+}
+
+// waitTotal waits until n results of t arrived, or until d passes; it
+// returns when the n-th arrived (zero time on timeout).
+func (w *watcher) waitTotal(ctx context.Context, t jobs.Type, n int, d time.Duration) time.Time {
+	end := time.Now().Add(d)
+	for time.Now().Before(end) && ctx.Err() == nil {
+		if w.total(t) >= n {
+			return time.Now()
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return time.Time{}
+}
+
+// arrivalsWithPrefix returns the arrival times of the tracked results
+// whose message id starts with prefix, sorted.
+func (w *watcher) arrivalsWithPrefix(prefix string) []time.Time {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []time.Time
+	for id, at := range w.arrivals {
+		if strings.HasPrefix(id, prefix) {
+			out = append(out, at)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Before(out[j]) })
+	return out
+}
+
+// countPrefix counts the tracked results whose id starts with prefix.
+func (w *watcher) countPrefix(prefix string) int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n := 0
+	for id := range w.arrivals {
+		if strings.HasPrefix(id, prefix) {
+			n++
+		}
+	}
+	return n
+}

@@ -14,10 +14,6 @@ import (
 	"github.com/couponq/couponq/wechat/sandbox"
 )
 
-// firstResultTimeout bounds the wait for the first backlog result once the
-// workers heartbeat.
-const firstResultTimeout = 30 * time.Second
-
 // issueBacklog is the issue's product_coupon.update backlog.
 const issueBacklog = 100_000
 
@@ -209,21 +205,6 @@ func measure(ctx context.Context, c *cluster, r row, res *rowResult) error {
 		}
 	}
 	return nil
-}
-
-// sleep waits d or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // rowDir names a row's directory.

@@ -187,31 +187,3 @@ func countBetween(ts []time.Time, from, to time.Time) int {
 	j := sort.Search(len(ts), func(i int) bool { return !ts[i].Before(to) })
 	return j - i
 }
-
-// arrivalsWithPrefix returns the arrival times of the tracked results
-// whose message id starts with prefix, sorted.
-func (w *watcher) arrivalsWithPrefix(prefix string) []time.Time {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	var out []time.Time
-	for id, at := range w.arrivals {
-		if strings.HasPrefix(id, prefix) {
-			out = append(out, at)
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Before(out[j]) })
-	return out
-}
-
-// countPrefix counts the tracked results whose id starts with prefix.
-func (w *watcher) countPrefix(prefix string) int {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	n := 0
-	for id := range w.arrivals {
-		if strings.HasPrefix(id, prefix) {
-			n++
-		}
-	}
-	return n
-}

@@ -181,23 +181,3 @@ func waitIntake(ctx context.Context, c *cluster, t jobs.Type, timeout time.Durat
 		}
 	}
 }
-
-// pids lists the cluster's processes and the benchmark's own: sandbox,
-// nats-server, benchmark, workers.
-func (c *cluster) pids() []int {
-	out := []int{c.sandbox.pid(), c.nats.pid(), os.Getpid()}
-	for _, p := range c.workers {
-		out = append(out, p.pid())
-	}
-	return out
-}
-
-// cpuNote says how busy the machine and each process were, in cores.
-func (c *cluster) cpuNote(u cpuUsage) string {
-	if !u.known {
-		return "CPU: unknown"
-	}
-	p := c.pids()
-	return fmt.Sprintf("CPU in cores during the window: machine %.2f of %d; sandbox %.2f, nats-server %.2f, workers %.2f, benchmark %.2f, other %.2f",
-		u.machine, u.cores, u.sum(p[0]), u.sum(p[1]), u.sum(p[3:]...), u.sum(p[2]), max(0, u.machine-u.sum(p...)))
-}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
+	"strings"
 )
 
 // benchSetup is the start every benchmark command shares (benchFinish its end): the module root,
@@ -44,4 +46,44 @@ func benchFinish(ctx context.Context, name, base string, failed, keep bool, stde
 		return 1
 	}
 	return 0
+}
+
+// codeState names the commit the binaries were built from and whether the
+// working tree differed from it outside bench/ (others may be editing).
+func codeState(root string) string {
+	head, err := exec.Command("git", "-C", root, "rev-parse", "--short", "HEAD").Output()
+	if err != nil {
+		return "unknown (not a git checkout)"
+	}
+	out, _ := exec.Command("git", "-C", root, "status", "--porcelain", "--untracked-files=no").Output()
+	var changed []string
+	for _, line := range strings.Split(strings.TrimRight(string(out), "\n"), "\n") {
+		if len(line) > 3 && !strings.HasPrefix(line[3:], "bench/") {
+			changed = append(changed, line[3:])
+		}
+	}
+	state := "commit " + strings.TrimSpace(string(head))
+	if len(changed) > 0 {
+		state += fmt.Sprintf(" plus uncommitted changes in %d files (%s)", len(changed), strings.Join(changed, ", "))
+	}
+	return state
+}
+
+// canRaisePriority reports whether nice(1) may start a program at the given
+// negative niceness (nice runs it anyway when it may not, with a warning).
+func canRaisePriority(n int) bool {
+	out, err := exec.Command("nice", "-n", fmt.Sprint(n), "true").CombinedOutput()
+	return err == nil && len(strings.TrimSpace(string(out))) == 0
+}
+
+// commandLine is the command that reproduces the run, from the repository root.
+func commandLine(args []string) string {
+	parts := []string{"go run ./bench/ratelimit"}
+	for _, a := range args {
+		if a == "" || strings.ContainsAny(a, " \t'\"$\\") {
+			a = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		}
+		parts = append(parts, a)
+	}
+	return strings.Join(parts, " ")
 }
