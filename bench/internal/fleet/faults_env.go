@@ -36,19 +36,19 @@ type faultEnvConfig struct {
 type restartable struct {
 	name, dir, logPath, bin string
 	args                    []string
-	p                       *process
+	p                       *Process
 	starts                  int
 }
 
 // start starts the process; each start logs to its own file (name.log,
 // name.2.log, ...).
-func (r *restartable) start(g *group) error {
+func (r *restartable) start(g *Group) error {
 	r.starts++
 	logPath := r.logPath
 	if r.starts > 1 {
 		logPath = strings.TrimSuffix(r.logPath, ".log") + fmt.Sprintf(".%d.log", r.starts)
 	}
-	p, err := g.start(r.name, r.dir, logPath, r.bin, r.args...)
+	p, err := g.Start(r.name, r.dir, logPath, r.bin, r.args...)
 	if err != nil {
 		return err
 	}
@@ -61,13 +61,13 @@ func (r *restartable) start(g *group) error {
 // the benchmark's own NATS connection (direct, never through a proxy).
 type faultEnv struct {
 	dir     string
-	g       *group
-	bins    binaries
+	g       *Group
+	bins    Binaries
 	cfg     faultEnvConfig
 	nodes   []*restartable
 	urls    []string // client URLs of the nodes
 	workers []*restartable
-	killed  map[*process]bool // killed by the matrix, on purpose
+	killed  map[*Process]bool // killed by the matrix, on purpose
 
 	sandbox               *restartable
 	primaryURL, backupURL string
@@ -79,8 +79,8 @@ type faultEnv struct {
 }
 
 // startFaultEnv starts NATS, the sandbox and the workers of one row.
-func startFaultEnv(ctx context.Context, g *group, bins binaries, dir string, cfg faultEnvConfig) (*faultEnv, error) {
-	e := &faultEnv{dir: dir, g: g, bins: bins, cfg: cfg, keysDir: filepath.Join(dir, "sandbox-keys"), killed: map[*process]bool{}}
+func startFaultEnv(ctx context.Context, g *Group, bins Binaries, dir string, cfg faultEnvConfig) (*faultEnv, error) {
+	e := &faultEnv{dir: dir, g: g, bins: bins, cfg: cfg, keysDir: filepath.Join(dir, "sandbox-keys"), killed: map[*Process]bool{}}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return e, err
 	}
@@ -94,7 +94,7 @@ func startFaultEnv(ctx context.Context, g *group, bins binaries, dir string, cfg
 	if cfg.natsNodes > 1 {
 		replicas = 3
 	}
-	sctx, cancel := context.WithTimeout(ctx, startTimeout)
+	sctx, cancel := context.WithTimeout(ctx, StartTimeout)
 	defer cancel()
 	for {
 		err := worker.EnsureStreams(sctx, e.js, worker.StreamsConfig{Replicas: replicas})
@@ -119,10 +119,10 @@ func (e *faultEnv) startNATS(ctx context.Context) error {
 	ports, cports := make([]int, n), make([]int, n)
 	for i := range n {
 		var err error
-		if ports[i], err = freePort(); err != nil {
+		if ports[i], err = FreePort(); err != nil {
 			return err
 		}
-		if cports[i], err = freePort(); err != nil {
+		if cports[i], err = FreePort(); err != nil {
 			return err
 		}
 		e.urls = append(e.urls, fmt.Sprintf("nats://127.0.0.1:%d", ports[i]))
@@ -142,13 +142,13 @@ func (e *faultEnv) startNATS(ctx context.Context) error {
 		if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
 			return err
 		}
-		r := &restartable{name: name, dir: e.dir, logPath: filepath.Join(e.dir, name+".log"), bin: e.bins.natsServer, args: []string{"-c", path}}
+		r := &restartable{name: name, dir: e.dir, logPath: filepath.Join(e.dir, name+".log"), bin: e.bins.NATSServer, args: []string{"-c", path}}
 		if err := r.start(e.g); err != nil {
 			return err
 		}
 		e.nodes = append(e.nodes, r)
 	}
-	err := poll(ctx, e.nodes[0].p, "nats-server to accept connections", func() error {
+	err := Poll(ctx, e.nodes[0].p, "nats-server to accept connections", func() error {
 		nc, err := nats.Connect(strings.Join(e.urls, ","), nats.Timeout(time.Second), nats.Name("couponq-faults"),
 			nats.MaxReconnects(-1), nats.ReconnectWait(200*time.Millisecond))
 		if err != nil {
@@ -163,24 +163,24 @@ func (e *faultEnv) startNATS(ctx context.Context) error {
 	if e.js, err = jetstream.New(e.nc); err != nil {
 		return err
 	}
-	return poll(ctx, e.nodes[0].p, "JetStream to be ready", func() error {
+	return Poll(ctx, e.nodes[0].p, "JetStream to be ready", func() error {
 		_, err := e.js.AccountInfo(ctx)
 		return err
 	})
 }
 
 func (e *faultEnv) startSandbox(ctx context.Context) error {
-	p1, err := freePort()
+	p1, err := FreePort()
 	if err != nil {
 		return err
 	}
-	p2, err := freePort()
+	p2, err := FreePort()
 	if err != nil {
 		return err
 	}
 	addr, backup := fmt.Sprintf("127.0.0.1:%d", p1), fmt.Sprintf("127.0.0.1:%d", p2)
-	e.sandbox = &restartable{name: "sandbox", dir: e.dir, logPath: filepath.Join(e.dir, "sandbox.log"), bin: e.bins.sandbox,
-		args: []string{"--addr", addr, "--backup-addr", backup, "--keys", e.keysDir, "--mchid", mchid, "--log-level", "warn"}}
+	e.sandbox = &restartable{name: "sandbox", dir: e.dir, logPath: filepath.Join(e.dir, "sandbox.log"), bin: e.bins.Sandbox,
+		args: []string{"--addr", addr, "--backup-addr", backup, "--keys", e.keysDir, "--mchid", MchID, "--log-level", "warn"}}
 	if e.cfg.limit > 0 {
 		e.sandbox.args = append(e.sandbox.args, "--limit", fmt.Sprintf("%s=%d", jobs.TypeBusifavorUse, e.cfg.limit))
 	}
@@ -189,7 +189,7 @@ func (e *faultEnv) startSandbox(ctx context.Context) error {
 	}
 	e.primaryURL, e.backupURL = "http://"+addr, "http://"+backup
 	e.admin = &sandbox.AdminClient{BaseURL: e.primaryURL}
-	if err := poll(ctx, e.sandbox.p, "the sandbox to answer", func() error {
+	if err := Poll(ctx, e.sandbox.p, "the sandbox to answer", func() error {
 		_, err := e.admin.Limits(ctx)
 		return err
 	}); err != nil {
@@ -224,11 +224,11 @@ func (e *faultEnv) addWorker(i int) error {
 		replicas = 3
 	}
 	doc := map[string]any{
-		"worker":    map[string]any{"id": id, "shutdown_timeout": workerShutdown.String()},
+		"worker":    map[string]any{"id": id, "shutdown_timeout": WorkerShutdown.String()},
 		"nats":      map[string]any{"url": natsURL},
 		"streams":   map[string]any{"replicas": replicas},
 		"wechat":    map[string]any{"sandbox": true, "sandbox_keys_dir": e.keysDir, "base_url": base, "backup_url": e.backupURL, "timeout": e.cfg.apiTimeout.String()},
-		"merchants": []map[string]string{{"mchid": mchid}},
+		"merchants": []map[string]string{{"mchid": MchID}},
 		"retry":     map[string]any{"ack_wait": e.cfg.ackWait.String(), "initial_interval": "200ms", "max_interval": "2s"},
 		"log":       map[string]string{"level": "info", "format": "json"},
 	}
@@ -243,7 +243,7 @@ func (e *faultEnv) addWorker(i int) error {
 	if err := os.WriteFile(conf, b, 0o600); err != nil {
 		return err
 	}
-	r := &restartable{name: id, dir: e.dir, logPath: filepath.Join(e.dir, id+".log"), bin: e.bins.worker, args: []string{"--config", conf}}
+	r := &restartable{name: id, dir: e.dir, logPath: filepath.Join(e.dir, id+".log"), bin: e.bins.Worker, args: []string{"--config", conf}}
 	if err := r.start(e.g); err != nil {
 		return err
 	}
@@ -266,11 +266,11 @@ func (e *faultEnv) workerIDs() []string {
 // waitWorkers waits until the named workers heartbeat in the limiter's
 // members bucket (they are running and past their start).
 func (e *faultEnv) waitWorkers(ctx context.Context, ids []string) error {
-	ctx, cancel := context.WithTimeout(ctx, startTimeout)
+	ctx, cancel := context.WithTimeout(ctx, StartTimeout)
 	defer cancel()
 	for {
 		for _, w := range e.workers {
-			if err := w.p.exitError(); err != nil {
+			if err := w.p.ExitError(); err != nil {
 				return err
 			}
 		}
@@ -291,7 +291,7 @@ func (e *faultEnv) waitWorkers(ctx context.Context, ids []string) error {
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("workers %v did not start within %s (logs in %s)", ids, startTimeout, e.dir)
+			return fmt.Errorf("workers %v did not start within %s (logs in %s)", ids, StartTimeout, e.dir)
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
@@ -304,12 +304,12 @@ func (e *faultEnv) kill(r *restartable) {
 	}
 	e.killed[r.p] = true
 	select {
-	case <-r.p.exited:
+	case <-r.p.Exited:
 		return
 	default:
 	}
-	_ = r.p.cmd.Process.Kill()
-	<-r.p.exited
+	_ = r.p.Cmd.Process.Kill()
+	<-r.p.Exited
 }
 
 // streamLeader returns the index of the node leading stream name.
@@ -346,7 +346,7 @@ func (e *faultEnv) effects(ctx context.Context) (int, error) {
 func (e *faultEnv) crashed() []string {
 	var out []string
 	for _, w := range e.workers {
-		if w.p != nil && !e.killed[w.p] && w.p.exitError() != nil {
+		if w.p != nil && !e.killed[w.p] && w.p.ExitError() != nil {
 			out = append(out, w.name)
 		}
 	}
@@ -357,7 +357,7 @@ func (e *faultEnv) crashed() []string {
 func (e *faultEnv) stop() {
 	for _, w := range e.workers {
 		if w.p != nil {
-			w.p.stop(workerShutdown + stopGrace)
+			w.p.Stop(WorkerShutdown + StopGrace)
 		}
 	}
 	if e.nc != nil {
@@ -369,12 +369,12 @@ func (e *faultEnv) stop() {
 		}
 	}
 	if e.sandbox != nil && e.sandbox.p != nil {
-		e.sandbox.p.stop(stopGrace)
+		e.sandbox.p.Stop(StopGrace)
 	}
 	for _, n := range e.nodes {
 		if n.p != nil {
-			n.p.stop(stopGrace)
+			n.p.Stop(StopGrace)
 		}
 	}
-	e.g.stopAll(time.Second)
+	e.g.StopAll(time.Second)
 }

@@ -88,13 +88,13 @@ func (t *tracker) load(ctx context.Context, p *jobs.Producer, prefix string, rat
 			go func() {
 				defer wg.Done()
 				defer func() { <-sem }()
-				id := string(jobs.TypeBusifavorUse) + "/" + useRequestNo(prefix, i)
+				id := string(jobs.TypeBusifavorUse) + "/" + UseRequestNo(prefix, i)
 				t.mu.Lock()
 				t.enqueued[id] = at
 				t.mu.Unlock()
 				pctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 				defer cancel()
-				if _, err := p.Publish(pctx, jobs.TypeBusifavorUse, useJob(prefix, i)); err != nil {
+				if _, err := p.Publish(pctx, jobs.TypeBusifavorUse, UseJob(prefix, i)); err != nil {
 					t.mu.Lock()
 					delete(t.enqueued, id)
 					t.unpublished++

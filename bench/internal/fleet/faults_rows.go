@@ -50,8 +50,8 @@ func faultRows(fo FaultOptions) []faultRow {
 		}},
 		{name: "nats-restart", env: base, inject: func(ctx context.Context, e *faultEnv, fo FaultOptions) (string, error) {
 			n := e.nodes[0]
-			n.p.stop(stopGrace)
-			if err := sleep(ctx, fo.Outage); err != nil {
+			n.p.Stop(StopGrace)
+			if err := Sleep(ctx, fo.Outage); err != nil {
 				return "", err
 			}
 			if err := n.start(e.g); err != nil {
@@ -66,7 +66,7 @@ func faultRows(fo FaultOptions) []faultRow {
 				return "", err
 			}
 			e.natsProxy.setCut(true)
-			err = sleep(ctx, cut)
+			err = Sleep(ctx, cut)
 			after, serr := e.admin.Stats(ctx)
 			e.natsProxy.setCut(false)
 			if err != nil {
@@ -91,7 +91,7 @@ func faultRows(fo FaultOptions) []faultRow {
 			if _, err := e.admin.SetLimits(ctx, map[marketing.Operation]int{marketing.OpBusifavorUse: low}); err != nil {
 				return "", err
 			}
-			serr := sleep(ctx, fo.Outage)
+			serr := Sleep(ctx, fo.Outage)
 			before := old[marketing.OpBusifavorUse]
 			if before == 0 {
 				before = 500
@@ -103,7 +103,7 @@ func faultRows(fo FaultOptions) []faultRow {
 		}},
 		{name: "primary-host-down", env: with(func(c *faultEnvConfig) { c.primaryProxy = true }), inject: func(ctx context.Context, e *faultEnv, fo FaultOptions) (string, error) {
 			e.apiProxy.setCut(true)
-			err := sleep(ctx, fo.Outage)
+			err := Sleep(ctx, fo.Outage)
 			e.apiProxy.setCut(false)
 			return fmt.Sprintf("primary refuses connections for %s", fo.Outage), err
 		}},
@@ -114,7 +114,7 @@ func faultRows(fo FaultOptions) []faultRow {
 			}
 			n := e.nodes[i]
 			e.kill(n)
-			if err := sleep(ctx, fo.Outage); err != nil {
+			if err := Sleep(ctx, fo.Outage); err != nil {
 				return "", err
 			}
 			if err := n.start(e.g); err != nil {
@@ -130,7 +130,7 @@ var quickRows = []string{"worker-sigkill-one", "worker-sigkill-all", "nats-resta
 
 // runFaultRow runs one row on fresh processes: steady load, the fault a
 // third into it, then waits for every result.
-func runFaultRow(ctx context.Context, g *group, bins binaries, dir string, fo FaultOptions, r faultRow) (res faultResult) {
+func runFaultRow(ctx context.Context, g *Group, bins Binaries, dir string, fo FaultOptions, r faultRow) (res faultResult) {
 	res = faultResult{name: r.name, dir: dir}
 	e, err := startFaultEnv(ctx, g, bins, dir, r.env)
 	defer func() {
@@ -155,7 +155,7 @@ func runFaultRow(ctx context.Context, g *group, bins binaries, dir string, fo Fa
 		defer close(loadDone)
 		t.load(ctx, producer, "F", fo.Rate, fo.Load)
 	}()
-	if err := sleep(ctx, fo.Load/3); err != nil {
+	if err := Sleep(ctx, fo.Load/3); err != nil {
 		res.err = err
 		return res
 	}

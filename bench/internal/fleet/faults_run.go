@@ -69,7 +69,7 @@ func ParseFaultOptions(args []string, stderr io.Writer) (FaultOptions, error) {
 	fs.Float64Var(&o.SoakLoad, "soak-load", 0.8, "soak load as a fraction of --soak-limit")
 	fs.BoolVar(&o.Keep, "keep", false, "keep logs, configs and stores")
 	fs.StringVar(&o.TempDir, "tmp", "", "parent of the temporary directory")
-	if err := parseArgs(fs, args, &o.Quick, map[string]func(){
+	if err := ParseArgs(fs, args, &o.Quick, map[string]func(){
 		"rate": func() { o.Rate = 30 }, "load": func() { o.Load = 9 * time.Second },
 		"ack-wait": func() { o.AckWait = 5 * time.Second }, "api-timeout": func() { o.APITimeout = 2 * time.Second },
 		"outage": func() { o.Outage = 3 * time.Second }, "drain": func() { o.Drain = 60 * time.Second },
@@ -82,7 +82,7 @@ func ParseFaultOptions(args []string, stderr io.Writer) (FaultOptions, error) {
 		known = append(known, r.name)
 	}
 	var err error
-	if o.Rows, err = pickNames("rows", "row", rows, known); err != nil {
+	if o.Rows, err = PickNames("rows", "row", rows, known); err != nil {
 		return o, err
 	}
 	switch {
@@ -106,15 +106,15 @@ func RunFaults(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintf(stderr, "faults: %v\n", err)
 		return 2
 	}
-	root, base, code := benchSetup("faults", o.TempDir, "couponq-faults-", nil, stderr)
+	root, base, code := Setup("faults", o.TempDir, "couponq-faults-", nil, stderr)
 	if code != 0 {
 		return code
 	}
-	g := &group{}
-	defer g.stopAll(time.Second)
+	g := &Group{}
+	defer g.StopAll(time.Second)
 	start := time.Now()
 	fmt.Fprintf(stderr, "building nats-server, sandbox and worker into %s\n", filepath.Join(base, "bin"))
-	bins, err := buildBinaries(root, filepath.Join(base, "bin"))
+	bins, err := BuildBinaries(root, filepath.Join(base, "bin"))
 	if err != nil {
 		fmt.Fprintf(stderr, "faults: %v\n", err)
 		return 1
@@ -148,7 +148,7 @@ func RunFaults(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		bad = bad || s.err != nil || s.lost > 0
 	}
 	writeFaultReport(stdout, args, o, results, soak, time.Since(start))
-	return benchFinish(ctx, "faults", base, bad, o.Keep, stderr)
+	return Finish(ctx, "faults", base, bad, o.Keep, stderr)
 }
 
 func contains(list []string, s string) bool {
@@ -187,7 +187,7 @@ func rawLogLines(e *faultEnv) int {
 func writeFaultReport(w io.Writer, args []string, o FaultOptions, rs []faultResult, soak *soakResult, took time.Duration) {
 	fmt.Fprintf(w, "## couponq fault matrix\n\n")
 	fmt.Fprintf(w, "- command: `go run ./bench/faults %s`\n", strings.Join(args, " "))
-	fmt.Fprintf(w, "- date: %s; machine: %s; took %s\n", time.Now().Format("2006-01-02 15:04"), machineInfo(), took.Round(time.Second))
+	fmt.Fprintf(w, "- date: %s; machine: %s; took %s\n", time.Now().Format("2006-01-02 15:04"), MachineInfo(), took.Round(time.Second))
 	fmt.Fprintf(w, "- per row: fresh nats-server (sync_interval: always), cmd/sandbox (primary + backup listener), 3 cmd/worker processes; "+
 		"steady load %.0f busifavor.use jobs/s for %s, fault at a third; ack_wait %s, wechat.timeout %s, outage %s\n\n",
 		o.Rate, o.Load, o.AckWait, o.APITimeout, o.Outage)

@@ -34,7 +34,7 @@ type soakResult struct {
 
 // runSoak runs 2 workers at SoakLoad of SoakLimit for Soak and samples
 // their memory, threads and descriptors, and the redeliveries.
-func runSoak(ctx context.Context, g *group, bins binaries, dir string, o FaultOptions, stderr io.Writer) (res soakResult) {
+func runSoak(ctx context.Context, g *Group, bins Binaries, dir string, o FaultOptions, stderr io.Writer) (res soakResult) {
 	res.rate = float64(o.SoakLimit) * o.SoakLoad
 	e, err := startFaultEnv(ctx, g, bins, dir, faultEnvConfig{natsNodes: 1, workers: 2, ackWait: 30 * time.Second, apiTimeout: o.APITimeout, limit: o.SoakLimit})
 	defer func() {
@@ -67,8 +67,8 @@ func runSoak(ctx context.Context, g *group, bins binaries, dir string, o FaultOp
 		s.results = len(t.arrived)
 		t.mu.Unlock()
 		for _, w := range e.workers {
-			rss, threads := procStatus(w.p.pid())
-			s.rssMB, s.threads, s.fds = append(s.rssMB, rss), append(s.threads, threads), append(s.fds, fdCount(w.p.pid()))
+			rss, threads := procStatus(w.p.PID())
+			s.rssMB, s.threads, s.fds = append(s.rssMB, rss), append(s.threads, threads), append(s.fds, fdCount(w.p.PID()))
 		}
 		s.redelivered = redelivered(ctx, e)
 		res.samples = append(res.samples, s)
@@ -92,7 +92,7 @@ loop:
 	s := t.summarize(time.Now())
 	res.jobs, res.lost, res.ok, res.failed = s.jobs, s.lost, s.ok, s.failed
 	for _, w := range e.workers {
-		if err := w.p.exitError(); err != nil {
+		if err := w.p.ExitError(); err != nil {
 			res.err = err
 		}
 	}

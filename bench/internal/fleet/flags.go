@@ -7,11 +7,11 @@ import (
 	"strings"
 )
 
-// parseArgs parses args into fs and refuses positional arguments; then, if
+// ParseArgs parses args into fs and refuses positional arguments; then, if
 // *quick is set (a flag of fs), runs each of quickDefaults whose flag was
 // not given on the command line: a profile's defaults never override an
 // explicit flag.
-func parseArgs(fs *flag.FlagSet, args []string, quick *bool, quickDefaults map[string]func()) error {
+func ParseArgs(fs *flag.FlagSet, args []string, quick *bool, quickDefaults map[string]func()) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -31,10 +31,10 @@ func parseArgs(fs *flag.FlagSet, args []string, quick *bool, quickDefaults map[s
 	return nil
 }
 
-// pickNames splits the comma-separated list given to --flag into names,
+// PickNames splits the comma-separated list given to --flag into names,
 // each of which must be one of known (it is called what in the error);
 // blanks are skipped, so the result may be empty.
-func pickNames(flagName, what, list string, known []string) ([]string, error) {
+func PickNames(flagName, what, list string, known []string) ([]string, error) {
 	var out []string
 	for _, name := range strings.Split(list, ",") {
 		name = strings.TrimSpace(name)

@@ -7,16 +7,20 @@ import (
 	"time"
 )
 
-func ms(d time.Duration) string {
+// MS formats d in milliseconds with one decimal, or n/a for a negative d
+// (Percentile's no data).
+func MS(d time.Duration) string {
 	if d < 0 {
 		return "n/a"
 	}
 	return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond))
 }
 
-func pct(f float64) string { return fmt.Sprintf("%.1f%%", 100*f) }
+// Pct formats the fraction f as a percentage with one decimal.
+func Pct(f float64) string { return fmt.Sprintf("%.1f%%", 100*f) }
 
-func share(n, of int64) string {
+// Share formats n and, when of is known, n as a percentage of of.
+func Share(n, of int64) string {
 	if n == 0 {
 		return "0"
 	}
@@ -26,8 +30,8 @@ func share(n, of int64) string {
 	return fmt.Sprintf("%d (%.2f%%)", n, 100*float64(n)/float64(of))
 }
 
-// percentile returns the nearest-rank p-th percentile, or -1 without data.
-func percentile(ds []time.Duration, p float64) time.Duration {
+// Percentile returns the nearest-rank p-th percentile, or -1 without data.
+func Percentile(ds []time.Duration, p float64) time.Duration {
 	if len(ds) == 0 {
 		return -1
 	}

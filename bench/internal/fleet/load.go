@@ -12,8 +12,8 @@ import (
 	"github.com/couponq/couponq/wechat/sandbox"
 )
 
-// imageURL is a display image in the form the update API expects.
-const imageURL = "https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx"
+// ImageURL is a display image in the form the update API expects.
+const ImageURL = "https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx"
 
 // updateJob is the i-th product_coupon.update of a backlog: it renames the
 // sandbox's fixture product coupon under its own out_request_no.
@@ -23,29 +23,29 @@ func updateJob(i int) jobs.Job {
 		OutRequestNo:    fmt.Sprintf("BENCH-UPD-%08d", i),
 		DisplayInfo: &marketing.ProductCouponDisplayInfo{
 			Name:          fmt.Sprintf("bench %d", i), // 3-15 characters
-			ImageURL:      imageURL,
-			BackgroundURL: imageURL,
+			ImageURL:      ImageURL,
+			BackgroundURL: ImageURL,
 		},
 		BrandID: sandbox.FixtureBrandID,
 	})
-	return jobs.Job{MchID: mchid, Request: req}
+	return jobs.Job{MchID: MchID, Request: req}
 }
 
-// useJob is a busifavor.use of a fresh coupon code; prefix keeps backlog,
+// UseJob is a busifavor.use of a fresh coupon code; prefix keeps backlog,
 // warmup and measured redemptions apart (codes and numbers are unique per
 // prefix and i). use_time is filled by the producer.
-func useJob(prefix string, i int) jobs.Job {
+func UseJob(prefix string, i int) jobs.Job {
 	req, _ := json.Marshal(map[string]string{
 		"coupon_code":    fmt.Sprintf("%s%08d", prefix, i),
 		"stock_id":       sandbox.FixtureBusifavorStockID,
 		"appid":          sandbox.FixtureAppID,
-		"use_request_no": useRequestNo(prefix, i),
+		"use_request_no": UseRequestNo(prefix, i),
 	})
-	return jobs.Job{MchID: mchid, Request: req}
+	return jobs.Job{MchID: MchID, Request: req}
 }
 
-// useRequestNo is the use_request_no (and job id) of useJob(prefix, i).
-func useRequestNo(prefix string, i int) string {
+// UseRequestNo is the use_request_no (and job id) of UseJob(prefix, i).
+func UseRequestNo(prefix string, i int) string {
 	return fmt.Sprintf("BENCH-%s-%08d", prefix, i)
 }
 
@@ -54,12 +54,12 @@ func backlogJob(t jobs.Type, i int) jobs.Job {
 	if t == jobs.TypeProductCouponUpdate {
 		return updateJob(i)
 	}
-	return useJob("BL", i)
+	return UseJob("BL", i)
 }
 
-// enqueueBacklog publishes n jobs of type t with the asynchronous batch
+// EnqueueBacklog publishes n jobs of type t with the asynchronous batch
 // producer and returns how long it took.
-func enqueueBacklog(ctx context.Context, p *jobs.Producer, t jobs.Type, n int) (time.Duration, error) {
+func EnqueueBacklog(ctx context.Context, p *jobs.Producer, t jobs.Type, n int) (time.Duration, error) {
 	start := time.Now()
 	b := p.NewBatch(jobs.BatchConfig{Window: 1024})
 	for i := 1; i <= n; i++ {

@@ -19,8 +19,8 @@ func TestGeneratedJobsAreValid(t *testing.T) {
 			job jobs.Job
 		}{
 			{jobs.TypeProductCouponUpdate, updateJob(i)},
-			{jobs.TypeBusifavorUse, useJob("BL", i)},
-			{jobs.TypeBusifavorUse, useJob(measuredPrefix, i)},
+			{jobs.TypeBusifavorUse, UseJob("BL", i)},
+			{jobs.TypeBusifavorUse, UseJob(MeasuredPrefix, i)},
 		} {
 			p, err := jobs.Prepare(tc.t, tc.job, time.Now())
 			require.NoError(t, err, "%s %d", tc.t, i)
@@ -28,10 +28,10 @@ func TestGeneratedJobsAreValid(t *testing.T) {
 			seen[p.MsgID] = true
 		}
 	}
-	p, err := jobs.Prepare(jobs.TypeBusifavorUse, useJob(measuredPrefix, 7), time.Now())
+	p, err := jobs.Prepare(jobs.TypeBusifavorUse, UseJob(MeasuredPrefix, 7), time.Now())
 	require.NoError(t, err)
-	require.True(t, isMeasured(p.MsgID))
-	p, err = jobs.Prepare(jobs.TypeBusifavorUse, useJob("WU", 7), time.Now())
+	require.True(t, IsMeasured(p.MsgID))
+	p, err = jobs.Prepare(jobs.TypeBusifavorUse, UseJob("WU", 7), time.Now())
 	require.NoError(t, err)
-	require.False(t, isMeasured(p.MsgID))
+	require.False(t, IsMeasured(p.MsgID))
 }

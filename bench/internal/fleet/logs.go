@@ -9,20 +9,20 @@ import (
 	"strings"
 )
 
-// logNotes summarises what a row's processes logged at warn level or above
+// LogNotes summarises what a row's processes logged at warn level or above
 // (workers and sandbox log JSON at warn; nats-server's [WRN] and [ERR]
 // lines), as "<process kind>: <level> <message> ×n", so a row's table line
 // can be read together with what the processes complained about.
-func logNotes(c *cluster) []string {
+func LogNotes(c *Cluster) []string {
 	counts := map[string]int{}
-	for _, p := range c.workers {
-		countJSONLog(p.logPath, "workers", counts)
+	for _, p := range c.Workers {
+		countJSONLog(p.LogPath, "workers", counts)
 	}
-	if c.sandbox != nil {
-		countJSONLog(c.sandbox.logPath, "sandbox", counts)
+	if c.Sandbox != nil {
+		countJSONLog(c.Sandbox.LogPath, "sandbox", counts)
 	}
-	if c.nats != nil {
-		countNATSLog(c.nats.logPath, counts)
+	if c.NATS != nil {
+		countNATSLog(c.NATS.LogPath, counts)
 	}
 	out := make([]string, 0, len(counts))
 	for k, n := range counts {

@@ -10,24 +10,26 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// natsCounters are nats-server's cumulative counters that a benchmark
+// NATSCounters are nats-server's cumulative counters that a benchmark
 // compares before and after a phase (from the monitoring endpoint: /varz
 // and /jsz).
-type natsCounters struct {
+type NATSCounters struct {
 	InMsgs, OutMsgs   int64 // messages received from / sent to clients, server-wide
-	InBytes, OutBytes int64
+	InBytes, OutBytes int64 // bytes received from / sent to clients
 	APITotal          int64 // JetStream API requests
 	Memory, Storage   int64 // JetStream bytes held in memory / on disk now
-	Streams           int
-	Consumers         int
+	Streams           int   // JetStream streams now
+	Consumers         int   // JetStream consumers now
 	Messages          int64 // messages held in all streams now
 }
 
-// natsMonitor reads nats-server's monitoring endpoint.
-type natsMonitor struct{ baseURL string }
+// NATSMonitor reads nats-server's monitoring endpoint.
+type NATSMonitor struct {
+	BaseURL string // e.g. http://127.0.0.1:8222
+}
 
-// counters reads /varz and /jsz.
-func (m natsMonitor) counters(ctx context.Context) (natsCounters, error) {
+// Counters reads /varz and /jsz.
+func (m NATSMonitor) Counters(ctx context.Context) (NATSCounters, error) {
 	var v struct {
 		InMsgs   int64 `json:"in_msgs"`
 		OutMsgs  int64 `json:"out_msgs"`
@@ -45,20 +47,20 @@ func (m natsMonitor) counters(ctx context.Context) (natsCounters, error) {
 		} `json:"api"`
 	}
 	if err := m.get(ctx, "/varz", &v); err != nil {
-		return natsCounters{}, err
+		return NATSCounters{}, err
 	}
 	if err := m.get(ctx, "/jsz", &j); err != nil {
-		return natsCounters{}, err
+		return NATSCounters{}, err
 	}
-	return natsCounters{
+	return NATSCounters{
 		InMsgs: v.InMsgs, OutMsgs: v.OutMsgs, InBytes: v.InBytes, OutBytes: v.OutBytes,
 		APITotal: j.API.Total, Memory: j.Memory, Storage: j.Storage,
 		Streams: j.Streams, Consumers: j.Consumers, Messages: j.Messages,
 	}, nil
 }
 
-// sub returns the change from a to c (the gauges are c's).
-func (c natsCounters) sub(a natsCounters) natsCounters {
+// Sub returns the change from a to c (the gauges are c's).
+func (c NATSCounters) Sub(a NATSCounters) NATSCounters {
 	d := c
 	d.InMsgs -= a.InMsgs
 	d.OutMsgs -= a.OutMsgs
@@ -68,8 +70,8 @@ func (c natsCounters) sub(a natsCounters) natsCounters {
 	return d
 }
 
-func (m natsMonitor) get(ctx context.Context, path string, out any) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(m.baseURL, "/")+path, nil)
+func (m NATSMonitor) get(ctx context.Context, path string, out any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(m.BaseURL, "/")+path, nil)
 	if err != nil {
 		return fmt.Errorf("nats monitor %s: %w", path, err)
 	}
@@ -87,7 +89,7 @@ func (m natsMonitor) get(ctx context.Context, path string, out any) error {
 	return nil
 }
 
-// jetstreamSubjects asks a stream's info for its per-subject counts.
-func jetstreamSubjects(filter string) jetstream.StreamInfoOpt {
+// JetStreamSubjects asks a stream's info for its per-subject counts.
+func JetStreamSubjects(filter string) jetstream.StreamInfoOpt {
 	return jetstream.WithSubjectFilter(filter)
 }

@@ -117,7 +117,7 @@ func ParseOptions(args []string, stderr io.Writer) (Options, error) {
 	fs.IntVar(&o.SandboxNice, "sandbox-nice", -10, "run the sandbox under nice -n N so the workers do not starve the API stand-in of CPU (negative needs privileges; 0: normal priority)")
 	fs.BoolVar(&o.Keep, "keep", false, "keep the temporary directory with logs, configs and stores")
 	fs.StringVar(&o.TempDir, "tmp", "", "parent of the temporary directory (default: the system temp dir)")
-	if err := parseArgs(fs, args, &o.Quick, map[string]func(){
+	if err := ParseArgs(fs, args, &o.Quick, map[string]func(){
 		"scenarios":         func() { scenarios = ScenarioUpdate + "," + ScenarioBusifavor + "," + ScenarioUpdateDegraded },
 		"busifavor-workers": func() { bfW = "1,4" },
 		"warmup":            func() { o.Warmup = 3 * time.Second },
@@ -129,7 +129,7 @@ func ParseOptions(args []string, stderr io.Writer) (Options, error) {
 		return o, err
 	}
 	var err error
-	if o.Scenarios, err = pickNames("scenarios", "scenario", scenarios, rateScenarios); err != nil {
+	if o.Scenarios, err = PickNames("scenarios", "scenario", scenarios, rateScenarios); err != nil {
 		return o, err
 	}
 	if len(o.Scenarios) == 0 {

@@ -50,26 +50,26 @@ func TestParseOptionsRejects(t *testing.T) {
 func TestPlanRows(t *testing.T) {
 	o, err := ParseOptions([]string{"--workers", "1,8", "--busifavor-workers", "2", "--degraded-workers", "4"}, io.Discard)
 	require.NoError(t, err)
-	rows := planRows(o)
+	rows := PlanRows(o)
 	require.Len(t, rows, 5)
-	require.Equal(t, jobs.TypeProductCouponUpdate, rows[0].typ)
-	require.Equal(t, 20, rows[0].real)
-	require.Equal(t, issueBacklog, rows[0].backlog)
-	require.True(t, rows[0].probe)
-	require.Equal(t, jobs.TypeBusifavorUse, rows[2].typ)
-	require.False(t, rows[2].probe)
+	require.Equal(t, jobs.TypeProductCouponUpdate, rows[0].Type)
+	require.Equal(t, 20, rows[0].Real)
+	require.Equal(t, issueBacklog, rows[0].Backlog)
+	require.True(t, rows[0].Probe)
+	require.Equal(t, jobs.TypeBusifavorUse, rows[2].Type)
+	require.False(t, rows[2].Probe)
 	// 500/s for 5 s warmup + 20 s window + 10 s start-up, plus 30%.
-	require.Equal(t, 22750, rows[2].backlog)
-	require.Equal(t, 12, rows[3].real, "60% of 20")
-	require.Equal(t, 20, rows[3].configured)
-	require.Equal(t, 300, rows[4].real, "60% of 500")
+	require.Equal(t, 22750, rows[2].Backlog)
+	require.Equal(t, 12, rows[3].Real, "60% of 20")
+	require.Equal(t, 20, rows[3].Configured)
+	require.Equal(t, 300, rows[4].Real, "60% of 500")
 
 	o.Unenforced = true
-	rows = planRows(o)
-	require.Equal(t, 0, rows[0].real, "agreeing rows run unenforced")
-	require.Equal(t, 12, rows[3].real, "degraded rows stay enforced")
+	rows = PlanRows(o)
+	require.Equal(t, 0, rows[0].Real, "agreeing rows run unenforced")
+	require.Equal(t, 12, rows[3].Real, "degraded rows stay enforced")
 }
 
 func TestCommandLineQuotes(t *testing.T) {
-	require.Equal(t, "go run ./bench/ratelimit --quick --tmp '/a b'", commandLine([]string{"--quick", "--tmp", "/a b"}))
+	require.Equal(t, "go run ./bench/ratelimit --quick --tmp '/a b'", CommandLine([]string{"--quick", "--tmp", "/a b"}))
 }

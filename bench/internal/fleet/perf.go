@@ -71,11 +71,11 @@ func ParsePerfOptions(args []string, stderr io.Writer) (PerfOptions, error) {
 	fs.BoolVar(&o.Keep, "keep", false, "keep the temporary directory with logs, configs and stores")
 	fs.StringVar(&o.TempDir, "tmp", "", "parent of the temporary directory")
 	fs.StringVar(&o.Profile, "profile", "", "directory for the worker's CPU and allocation profiles in the cpu scenario (profiling costs some CPU: not for the figures)")
-	if err := parseArgs(fs, args, &o.Quick, nil); err != nil {
+	if err := ParseArgs(fs, args, &o.Quick, nil); err != nil {
 		return o, err
 	}
 	var err error
-	if o.Scenarios, err = pickNames("scenarios", "scenario", scenarios, allPerf); err != nil {
+	if o.Scenarios, err = PickNames("scenarios", "scenario", scenarios, allPerf); err != nil {
 		return o, err
 	}
 	if len(o.Scenarios) == 0 {
@@ -92,8 +92,8 @@ type perfLine struct {
 // perfEnv is what every scenario gets.
 type perfEnv struct {
 	o      PerfOptions
-	g      *group
-	bins   binaries
+	g      *Group
+	bins   Binaries
 	base   string
 	stderr io.Writer
 	n      int // scenario directories made
@@ -133,19 +133,19 @@ func RunPerf(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 	}
-	root, base, code := benchSetup("perf bench", o.TempDir, "couponq-perf-", &o.SandboxNice, stderr)
+	root, base, code := Setup("perf bench", o.TempDir, "couponq-perf-", &o.SandboxNice, stderr)
 	if code != 0 {
 		return code
 	}
 	if src == "" {
 		src = root
 	}
-	g := &group{}
-	defer g.stopAll(time.Second)
+	g := &Group{}
+	defer g.StopAll(time.Second)
 	fmt.Fprintf(stderr, "building nats-server, sandbox (from %s) and worker (from %s, tags %q) into %s\n", root, src, o.WorkerTags, filepath.Join(base, "bin"))
-	bins, err := buildBinaries(root, filepath.Join(base, "bin"))
+	bins, err := BuildBinaries(root, filepath.Join(base, "bin"))
 	if err == nil && (src != root || o.WorkerTags != "") {
-		err = buildWorker(src, bins.worker, o.WorkerTags)
+		err = buildWorker(src, bins.Worker, o.WorkerTags)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "perf bench: %v\n", err)
@@ -164,19 +164,19 @@ func RunPerf(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "  FAILED: %v\n", err)
 			lines = append(lines, perfLine{target: s, what: "scenario failed", value: err.Error()})
 		}
-		g.stopAll(time.Second)
+		g.StopAll(time.Second)
 		if ctx.Err() != nil {
 			break
 		}
 	}
 	fmt.Fprintf(stdout, "## couponq perf benchmark\n\n- command: `go run ./bench/perf %s`\n- date: %s, took %s\n- machine: %s\n- worker built from: %s\n- sandbox at nice %d\n\n",
-		strings.Join(args, " "), start.UTC().Format("2006-01-02 15:04 UTC"), time.Since(start).Round(time.Second), machineInfo(), codeState(src), o.SandboxNice)
+		strings.Join(args, " "), start.UTC().Format("2006-01-02 15:04 UTC"), time.Since(start).Round(time.Second), MachineInfo(), CodeState(src), o.SandboxNice)
 	fmt.Fprintln(stdout, "| target | measurement | value | goal |")
 	fmt.Fprintln(stdout, "|---|---|---|---|")
 	for _, l := range lines {
 		fmt.Fprintf(stdout, "| %s | %s | %s | %s |\n", l.target, l.what, strings.ReplaceAll(l.value, "|", "/"), l.goal)
 	}
-	return benchFinish(ctx, "perf bench", base, failed, o.Keep, stderr)
+	return Finish(ctx, "perf bench", base, failed, o.Keep, stderr)
 }
 
 func runPerfScenario(ctx context.Context, e *perfEnv, s string) ([]perfLine, error) {

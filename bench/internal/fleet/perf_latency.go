@@ -18,26 +18,26 @@ const latencyPrefix = "L"
 // enqueue→result latency is compared with the API's own latency, measured
 // with direct signed calls interleaved with the jobs.
 func perfLatency(ctx context.Context, e *perfEnv) ([]perfLine, error) {
-	c, err := perfCluster(ctx, e, "latency", clusterConfig{})
+	c, err := perfCluster(ctx, e, "latency", ClusterConfig{})
 	if err != nil {
 		return nil, err
 	}
-	defer c.stop()
-	w, err := watchResults(ctx, c.js, func(id string) bool {
+	defer c.Stop()
+	w, err := WatchResults(ctx, c.JS, func(id string) bool {
 		return strings.HasPrefix(id, string(jobs.TypeBusifavorUse)+"/BENCH-"+latencyPrefix)
 	}, jobs.TypeProductCouponUpdate)
 	if err != nil {
 		return nil, err
 	}
-	defer w.stop()
-	client, err := newDirectClient(c.keysDir, c.sandboxURL)
+	defer w.Stop()
+	client, err := NewDirectClient(c.KeysDir, c.SandboxURL)
 	if err != nil {
 		return nil, err
 	}
 	defer client.Close()
-	pr := &prober{client: client, directOp: jobs.TypeBusifavorUse}
-	producer := jobs.NewProducer(c.js, jobs.ProducerConfig{})
-	if err := c.startWorkers(ctx, 2); err != nil {
+	pr := &Prober{Client: client, DirectOp: jobs.TypeBusifavorUse}
+	producer := jobs.NewProducer(c.JS, jobs.ProducerConfig{})
+	if err := c.StartWorkers(ctx, 2); err != nil {
 		return nil, err
 	}
 	var lines []perfLine
@@ -47,19 +47,19 @@ func perfLatency(ctx context.Context, e *perfEnv) ([]perfLine, error) {
 			return err
 		}
 		got, missing := latencies(q)
-		api99 := percentile(direct, 99)
+		api99 := Percentile(direct, 99)
 		first := "missing"
 		if q[0] >= 0 {
-			first = ms(q[0])
+			first = MS(q[0])
 		}
-		maxLat := percentile(got, 100)
+		maxLat := Percentile(got, 100)
 		e.logf("%s: first %s, p50 %s, p99 %s, max %s, API p50 %s p99 %s, %d missing", name, first,
-			ms(percentile(got, 50)), ms(percentile(got, 99)), ms(maxLat), ms(percentile(direct, 50)), ms(api99), missing)
+			MS(Percentile(got, 50)), MS(Percentile(got, 99)), MS(maxLat), MS(Percentile(direct, 50)), MS(api99), missing)
 		lines = append(lines,
 			perfLine{"1 latency", fmt.Sprintf("%s: %d jobs at %.0f/s, enqueue→result first / p50 / p99 / max", name, n, float64(time.Second)/float64(every)),
-				fmt.Sprintf("%s / %s / %s / %s%s", first, ms(percentile(got, 50)), ms(percentile(got, 99)), ms(maxLat), missingText(missing)),
-				fmt.Sprintf("p99 and first ≤ API p99 + 20 ms = %s", ms(api99+20*time.Millisecond))},
-			perfLine{"1 latency", name + ": API's own latency p50 / p99 (direct calls)", fmt.Sprintf("%s / %s", ms(percentile(direct, 50)), ms(api99)), ""},
+				fmt.Sprintf("%s / %s / %s / %s%s", first, MS(Percentile(got, 50)), MS(Percentile(got, 99)), MS(maxLat), missingText(missing)),
+				fmt.Sprintf("p99 and first ≤ API p99 + 20 ms = %s", MS(api99+20*time.Millisecond))},
+			perfLine{"1 latency", name + ": API's own latency p50 / p99 (direct calls)", fmt.Sprintf("%s / %s", MS(Percentile(direct, 50)), MS(api99)), ""},
 		)
 		return nil
 	}
@@ -69,7 +69,7 @@ func perfLatency(ctx context.Context, e *perfEnv) ([]perfLine, error) {
 	}
 	e.logf("restarting nats-server")
 	t0 := time.Now()
-	if err := c.restartNATS(ctx); err != nil {
+	if err := c.RestartNATS(ctx); err != nil {
 		return lines, fmt.Errorf("restart nats-server: %w", err)
 	}
 	e.logf("every worker heartbeats again %s after the restart began", time.Since(t0).Round(time.Millisecond))
@@ -77,11 +77,11 @@ func perfLatency(ctx context.Context, e *perfEnv) ([]perfLine, error) {
 		return lines, err
 	}
 	backlog := pick(e, 400, 800)
-	if _, err := enqueueBacklog(ctx, producer, jobs.TypeProductCouponUpdate, backlog); err != nil {
+	if _, err := EnqueueBacklog(ctx, producer, jobs.TypeProductCouponUpdate, backlog); err != nil {
 		return lines, err
 	}
-	fctx, cancel := context.WithTimeout(ctx, firstResultTimeout)
-	err = w.firstResult(fctx, jobs.TypeProductCouponUpdate)
+	fctx, cancel := context.WithTimeout(ctx, FirstResultTimeout)
+	err = w.FirstResult(fctx, jobs.TypeProductCouponUpdate)
 	cancel()
 	if err != nil {
 		return lines, err

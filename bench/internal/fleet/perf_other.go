@@ -32,16 +32,16 @@ func perfFailover(ctx context.Context, e *perfEnv) ([]perfLine, error) {
 		if down {
 			name = "primary down"
 		}
-		dead, err := freePort() // nothing listens there: connection refused
+		dead, err := FreePort() // nothing listens there: connection refused
 		if err != nil {
 			return lines, err
 		}
-		var c *cluster
-		cfg := clusterConfig{logLevel: "info"}
+		var c *Cluster
+		cfg := ClusterConfig{LogLevel: "info"}
 		if down {
-			cfg.tweak = func(doc map[string]any) {
+			cfg.Tweak = func(doc map[string]any) {
 				wc := doc["wechat"].(map[string]any)
-				wc["backup_url"] = c.sandboxURL
+				wc["backup_url"] = c.SandboxURL
 				wc["base_url"] = fmt.Sprintf("http://127.0.0.1:%d", dead)
 			}
 		}
@@ -49,30 +49,30 @@ func perfFailover(ctx context.Context, e *perfEnv) ([]perfLine, error) {
 		if err != nil {
 			return lines, err
 		}
-		r := row{scenario: "failover", typ: jobs.TypeProductCouponUpdate, workers: 2, configured: 20, real: 20,
-			warmup: 3 * time.Second, window: pick(e, 10*time.Second, 30*time.Second), probe: true, every: 200 * time.Millisecond}
-		r.backlog = int(20 * (r.warmup + r.window + 15*time.Second).Seconds())
-		res := rowResult{row: r, dir: c.dir}
-		err = measure(ctx, c, r, &res)
+		r := Row{Scenario: "failover", Type: jobs.TypeProductCouponUpdate, Workers: 2, Configured: 20, Real: 20,
+			Warmup: 3 * time.Second, Window: pick(e, 10*time.Second, 30*time.Second), Probe: true, Every: 200 * time.Millisecond}
+		r.Backlog = int(20 * (r.Warmup + r.Window + 15*time.Second).Seconds())
+		res := RowResult{Row: r, Dir: c.Dir}
+		err = Measure(ctx, c, r, &res)
 		logs, msgs := countLog(c, "fail", "backup", "circuit", "primary")
-		c.stop()
+		c.Stop()
 		if err != nil {
 			return lines, err
 		}
-		p99 := percentile(res.probe.queued, 99)
+		p99 := Percentile(res.Probe.Queued, 99)
 		goal := ""
 		if down {
-			goal = fmt.Sprintf("≥ 95%%; p99 ≤ healthy + 50 ms = %s", ms(healthyP99+50*time.Millisecond))
+			goal = fmt.Sprintf("≥ 95%%; p99 ≤ healthy + 50 ms = %s", MS(healthyP99+50*time.Millisecond))
 		} else {
 			healthyP99 = p99
 		}
 		lines = append(lines,
 			perfLine{"4 failover", fmt.Sprintf("%s: update rate / limit 20, redemption p50 / p99 (2 workers)", name),
-				fmt.Sprintf("%.2f/s = %s; %s / %s", res.achieved(), pct(res.achieved()/20), ms(percentile(res.probe.queued, 50)), ms(p99)), goal},
+				fmt.Sprintf("%.2f/s = %s; %s / %s", res.Achieved(), Pct(res.Achieved()/20), MS(Percentile(res.Probe.Queued, 50)), MS(p99)), goal},
 			perfLine{"4 failover", fmt.Sprintf("  %s: worker log lines about failing over / circuit", name), fmt.Sprint(logs), map[bool]string{true: "one per state change"}[down]},
 		)
-		e.logf("%s: %.2f/s, redemptions p50 %s p99 %s (%d missing), log lines %d %v", name, res.achieved(),
-			ms(percentile(res.probe.queued, 50)), ms(p99), res.probe.missing, logs, msgs)
+		e.logf("%s: %.2f/s, redemptions p50 %s p99 %s (%d missing), log lines %d %v", name, res.Achieved(),
+			MS(Percentile(res.Probe.Queued, 50)), MS(p99), res.Probe.Missing, logs, msgs)
 	}
 	return lines, nil
 }
@@ -82,56 +82,56 @@ func perfFailover(ctx context.Context, e *perfEnv) ([]perfLine, error) {
 // + verify done by the SDK in this process right after, in the same run.
 func perfCPU(ctx context.Context, e *perfEnv) ([]perfLine, error) {
 	op := jobs.TypeBusifavorUse
-	prof, tweak, err := newWorkerProfiler(e.o.Profile)
+	prof, tweak, err := NewWorkerProfiler(e.o.Profile)
 	if err != nil {
 		return nil, err
 	}
-	c, err := perfCluster(ctx, e, "cpu", clusterConfig{real: map[marketing.Operation]int{op: 0}, tweak: tweak})
+	c, err := perfCluster(ctx, e, "cpu", ClusterConfig{Real: map[marketing.Operation]int{op: 0}, Tweak: tweak})
 	if err != nil {
 		return nil, err
 	}
-	defer c.stop()
+	defer c.Stop()
 	n := pick(e, 2000, 4000)
-	producer := jobs.NewProducer(c.js, jobs.ProducerConfig{})
-	if _, err := enqueueBacklog(ctx, producer, op, n); err != nil {
+	producer := jobs.NewProducer(c.JS, jobs.ProducerConfig{})
+	if _, err := EnqueueBacklog(ctx, producer, op, n); err != nil {
 		return nil, err
 	}
-	w, err := watchResults(ctx, c.js, nil, op)
+	w, err := WatchResults(ctx, c.JS, nil, op)
 	if err != nil {
 		return nil, err
 	}
-	defer w.stop()
-	if err := c.startWorkers(ctx, 1); err != nil {
+	defer w.Stop()
+	if err := c.StartWorkers(ctx, 1); err != nil {
 		return nil, err
 	}
 	skip := 100 // the first jobs warm up connections and caches
-	if w.waitTotal(ctx, op, skip, time.Minute).IsZero() {
+	if w.WaitTotal(ctx, op, skip, time.Minute).IsZero() {
 		return nil, fmt.Errorf("no %d results within a minute", skip)
 	}
-	pid := c.workers[0].pid()
-	cpu0, ok0 := procCPU(pid)
-	got0 := w.total(op)
+	pid := c.Workers[0].PID()
+	cpu0, ok0 := ProcCPU(pid)
+	got0 := w.Total(op)
 	t0 := time.Now()
 	if prof != nil {
-		prof.startCPU(ctx, pick(e, 4*time.Second, 9*time.Second))
+		prof.StartCPU(ctx, pick(e, 4*time.Second, 9*time.Second))
 	}
-	if w.waitTotal(ctx, op, n, 2*time.Minute).IsZero() {
+	if w.WaitTotal(ctx, op, n, 2*time.Minute).IsZero() {
 		return nil, fmt.Errorf("not all %d results within 2 minutes", n)
 	}
-	cpu1, ok1 := procCPU(pid)
+	cpu1, ok1 := ProcCPU(pid)
 	if prof != nil {
-		if err := prof.finish(ctx); err != nil {
+		if err := prof.Finish(ctx); err != nil {
 			return nil, err
 		}
 		e.logf("cpu: profiles in %s", e.o.Profile)
 	}
-	jobsDone := w.total(op) - got0
+	jobsDone := w.Total(op) - got0
 	el := time.Since(t0)
 	if !ok0 || !ok1 || jobsDone <= 0 {
 		return nil, fmt.Errorf("no CPU figures for the worker (/proc)")
 	}
 	perJob := time.Duration((cpu1 - cpu0) / float64(jobsDone) * float64(time.Second))
-	pair, err := rsaPairCPU(c.keysDir)
+	pair, err := rsaPairCPU(c.KeysDir)
 	if err != nil {
 		return nil, err
 	}
@@ -151,7 +151,7 @@ func perfCPU(ctx context.Context, e *perfEnv) ([]perfLine, error) {
 // utils.SignSHA256WithRSA, as the client signs) plus one verify, with the
 // sandbox merchant's key, averaged over many in this process.
 func rsaPairCPU(keysDir string) (time.Duration, error) {
-	_, files, err := sandbox.GenerateMerchant(filepath.Join(keysDir, mchid), mchid)
+	_, files, err := sandbox.GenerateMerchant(filepath.Join(keysDir, MchID), MchID)
 	if err != nil {
 		return 0, err
 	}
@@ -197,21 +197,21 @@ func perfFleet8(ctx context.Context, e *perfEnv) ([]perfLine, error) {
 	if e.o.Quick {
 		o.Warmup, o.BusifavorWindow = 3*time.Second, 8*time.Second
 	}
-	rows := planRows(o)
+	rows := PlanRows(o)
 	dir, err := e.dir("fleet8")
 	if err != nil {
 		return nil, err
 	}
-	res := runRow(ctx, e.g, e.bins, dir, o, rows[0])
-	if res.err != nil {
-		return nil, res.err
+	res := RunRow(ctx, e.g, e.bins, dir, o, rows[0])
+	if res.Err != nil {
+		return nil, res.Err
 	}
-	u := res.achieved() / float64(res.configured)
-	e.logf("fleet8: %.2f/s (%s), max %d in 1 s, %d 429s, machine %.2f of %d cores", res.achieved(), pct(u), res.stats.MaxAcceptedPerSecond, res.stats.Status429, res.cpu.machine, res.cpu.cores)
+	u := res.Achieved() / float64(res.Configured)
+	e.logf("fleet8: %.2f/s (%s), max %d in 1 s, %d 429s, machine %.2f of %d cores", res.Achieved(), Pct(u), res.Stats.MaxAcceptedPerSecond, res.Stats.Status429, res.CPU.Machine, res.CPU.Cores)
 	return []perfLine{
-		{"6 fleet", "8 workers, busifavor.use 500/s: achieved / utilization", fmt.Sprintf("%.2f/s = %s", res.achieved(), pct(u)), "≥ 97%"},
-		{"6 fleet", "  most accepted in any 1 s / 429s", fmt.Sprintf("%d / %s", res.stats.MaxAcceptedPerSecond, share(res.stats.Status429, res.stats.Requests)), "≤ 500 / 0"},
-		{"6 fleet", "  CPU busy (machine) / workers (sum) / sandbox / nats-server", fmt.Sprintf("%.2f of %d / %.2f / %.2f / %.2f", res.cpu.machine, res.cpu.cores,
-			res.cpu.sum(res.pids.workers...), res.cpu.sum(res.pids.sandbox), res.cpu.sum(res.pids.nats)), ""},
+		{"6 fleet", "8 workers, busifavor.use 500/s: achieved / utilization", fmt.Sprintf("%.2f/s = %s", res.Achieved(), Pct(u)), "≥ 97%"},
+		{"6 fleet", "  most accepted in any 1 s / 429s", fmt.Sprintf("%d / %s", res.Stats.MaxAcceptedPerSecond, Share(res.Stats.Status429, res.Stats.Requests)), "≤ 500 / 0"},
+		{"6 fleet", "  CPU busy (machine) / workers (sum) / sandbox / nats-server", fmt.Sprintf("%.2f of %d / %.2f / %.2f / %.2f", res.CPU.Machine, res.CPU.Cores,
+			res.CPU.Sum(res.PIDs.Workers...), res.CPU.Sum(res.PIDs.Sandbox), res.CPU.Sum(res.PIDs.NATS)), ""},
 	}, nil
 }

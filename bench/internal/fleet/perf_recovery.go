@@ -17,18 +17,18 @@ import (
 // kill. It reports when the last result arrived, and the requests and
 // effects the sandbox saw (redeliveries, double effects).
 func perfRecovery(ctx context.Context, e *perfEnv) ([]perfLine, error) {
-	c, err := perfCluster(ctx, e, "recovery", clusterConfig{})
+	c, err := perfCluster(ctx, e, "recovery", ClusterConfig{})
 	if err != nil {
 		return nil, err
 	}
-	defer c.stop()
-	w, err := watchResults(ctx, c.js, func(id string) bool { return strings.Contains(id, "/BENCH-K") })
+	defer c.Stop()
+	w, err := WatchResults(ctx, c.JS, func(id string) bool { return strings.Contains(id, "/BENCH-K") })
 	if err != nil {
 		return nil, err
 	}
-	defer w.stop()
-	producer := jobs.NewProducer(c.js, jobs.ProducerConfig{})
-	if err := c.startWorkers(ctx, 3); err != nil {
+	defer w.Stop()
+	producer := jobs.NewProducer(c.JS, jobs.ProducerConfig{})
+	if err := c.StartWorkers(ctx, 3); err != nil {
 		return nil, err
 	}
 	const k = 24
@@ -37,25 +37,25 @@ func perfRecovery(ctx context.Context, e *perfEnv) ([]perfLine, error) {
 	// sandbox holds all of them.
 	done := 0
 	hold := func(prefix string, n int, delay time.Duration) (sandbox.EndpointStats, map[string]int, error) {
-		if err := c.admin.Inject(ctx, sandbox.Fault{Op: jobs.TypeBusifavorUse, Kind: sandbox.Latency, Count: n, Delay: delay}); err != nil {
+		if err := c.Admin.Inject(ctx, sandbox.Fault{Op: jobs.TypeBusifavorUse, Kind: sandbox.Latency, Count: n, Delay: delay}); err != nil {
 			return sandbox.EndpointStats{}, nil, err
 		}
-		st0, err := c.admin.Stats(ctx)
+		st0, err := c.Admin.Stats(ctx)
 		if err != nil {
 			return sandbox.EndpointStats{}, nil, err
 		}
-		eff0, err := c.admin.Effects(ctx)
+		eff0, err := c.Admin.Effects(ctx)
 		if err != nil {
 			return sandbox.EndpointStats{}, nil, err
 		}
 		for i := range n {
-			if _, err := producer.Publish(ctx, jobs.TypeBusifavorUse, useJob(prefix, i)); err != nil {
+			if _, err := producer.Publish(ctx, jobs.TypeBusifavorUse, UseJob(prefix, i)); err != nil {
 				return sandbox.EndpointStats{}, nil, err
 			}
 		}
 		end := time.Now().Add(10 * time.Second)
 		for time.Now().Before(end) {
-			st, err := c.admin.Stats(ctx)
+			st, err := c.Admin.Stats(ctx)
 			if err == nil && st[jobs.TypeBusifavorUse].Requests-st0[jobs.TypeBusifavorUse].Requests >= int64(n) {
 				return st0[jobs.TypeBusifavorUse], toStrMap(eff0), nil
 			}
@@ -65,11 +65,11 @@ func perfRecovery(ctx context.Context, e *perfEnv) ([]perfLine, error) {
 	}
 	// after reports the requests and effects since st0/eff0.
 	after := func(st0 sandbox.EndpointStats, eff0 map[string]int) (int64, int, error) {
-		st, err := c.admin.Stats(ctx)
+		st, err := c.Admin.Stats(ctx)
 		if err != nil {
 			return 0, 0, err
 		}
-		eff, err := c.admin.Effects(ctx)
+		eff, err := c.Admin.Effects(ctx)
 		if err != nil {
 			return 0, 0, err
 		}
@@ -83,9 +83,9 @@ func perfRecovery(ctx context.Context, e *perfEnv) ([]perfLine, error) {
 		return lines, err
 	}
 	tKill := time.Now()
-	c.kill(0)
-	c.dropWorkers(0)
-	last := w.waitTotal(ctx, jobs.TypeBusifavorUse, done+k, wait)
+	c.Kill(0)
+	c.DropWorkers(0)
+	last := w.WaitTotal(ctx, jobs.TypeBusifavorUse, done+k, wait)
 	done += k
 	reqs, effects, err := after(st0, eff0)
 	if err != nil {
@@ -101,16 +101,16 @@ func perfRecovery(ctx context.Context, e *perfEnv) ([]perfLine, error) {
 	if err != nil {
 		return lines, err
 	}
-	for i := range c.workers {
-		c.kill(i)
+	for i := range c.Workers {
+		c.Kill(i)
 	}
-	c.dropWorkers(0, 1)
-	_ = sleep(ctx, time.Second)
+	c.DropWorkers(0, 1)
+	_ = Sleep(ctx, time.Second)
 	tRestart := time.Now()
-	if err := c.startWorkers(ctx, 3); err != nil {
+	if err := c.StartWorkers(ctx, 3); err != nil {
 		return lines, err
 	}
-	last = w.waitTotal(ctx, jobs.TypeBusifavorUse, done+k, wait)
+	last = w.WaitTotal(ctx, jobs.TypeBusifavorUse, done+k, wait)
 	done += k
 	if reqs, effects, err = after(st0, eff0); err != nil {
 		return lines, err
@@ -127,7 +127,7 @@ func perfRecovery(ctx context.Context, e *perfEnv) ([]perfLine, error) {
 	if err != nil {
 		return lines, err
 	}
-	last = w.waitTotal(ctx, jobs.TypeBusifavorUse, done+slow, wait)
+	last = w.WaitTotal(ctx, jobs.TypeBusifavorUse, done+slow, wait)
 	if reqs, effects, err = after(st0, eff0); err != nil {
 		return lines, err
 	}
@@ -139,10 +139,10 @@ func perfRecovery(ctx context.Context, e *perfEnv) ([]perfLine, error) {
 
 // arrivalsText lists when the results of the n jobs with prefix arrived,
 // in seconds after from, sorted.
-func arrivalsText(w *watcher, prefix string, n int, from time.Time) string {
+func arrivalsText(w *Watcher, prefix string, n int, from time.Time) string {
 	var secs []float64
 	for i := range n {
-		if at, ok := w.arrival(jobs.MsgID(jobs.TypeBusifavorUse, useRequestNo(prefix, i))); ok {
+		if at, ok := w.Arrival(jobs.MsgID(jobs.TypeBusifavorUse, UseRequestNo(prefix, i))); ok {
 			secs = append(secs, at.Sub(from).Seconds())
 		}
 	}

@@ -20,49 +20,49 @@ const stormLimit = 200
 // how many log lines the storm cost.
 func perfStorm(ctx context.Context, e *perfEnv) ([]perfLine, error) {
 	op := jobs.TypeBusifavorUse
-	c, err := perfCluster(ctx, e, "storm", clusterConfig{
-		configured: map[marketing.Operation]int{op: stormLimit},
-		logLevel:   "info",
+	c, err := perfCluster(ctx, e, "storm", ClusterConfig{
+		Configured: map[marketing.Operation]int{op: stormLimit},
+		LogLevel:   "info",
 	})
 	if err != nil {
 		return nil, err
 	}
-	defer c.stop()
+	defer c.Stop()
 	const warm, storm = 3 * time.Second, 5 * time.Second
 	backlog := stormLimit * 12
-	producer := jobs.NewProducer(c.js, jobs.ProducerConfig{})
-	if _, err := enqueueBacklog(ctx, producer, op, backlog); err != nil {
+	producer := jobs.NewProducer(c.JS, jobs.ProducerConfig{})
+	if _, err := EnqueueBacklog(ctx, producer, op, backlog); err != nil {
 		return nil, err
 	}
-	w, err := watchResults(ctx, c.js, nil, op)
+	w, err := WatchResults(ctx, c.JS, nil, op)
 	if err != nil {
 		return nil, err
 	}
-	defer w.stop()
-	if err := c.startWorkers(ctx, 3); err != nil {
+	defer w.Stop()
+	if err := c.StartWorkers(ctx, 3); err != nil {
 		return nil, err
 	}
-	fctx, cancel := context.WithTimeout(ctx, firstResultTimeout)
-	err = w.firstResult(fctx, op)
+	fctx, cancel := context.WithTimeout(ctx, FirstResultTimeout)
+	err = w.FirstResult(fctx, op)
 	cancel()
 	if err != nil {
 		return nil, err
 	}
 	smp := startSampler(ctx, c, op)
 	defer smp.stop()
-	_ = sleep(ctx, warm)
+	_ = Sleep(ctx, warm)
 	logs0, _ := countLog(c, "429", "rate limit", "throttl", "storm")
 	ts := time.Now()
-	if err := c.admin.Inject(ctx, sandbox.Fault{Op: op, Kind: sandbox.RateLimited, Count: 1 << 30}); err != nil {
+	if err := c.Admin.Inject(ctx, sandbox.Fault{Op: op, Kind: sandbox.RateLimited, Count: 1 << 30}); err != nil {
 		return nil, err
 	}
-	_ = sleep(ctx, storm)
-	if err := c.admin.ClearFaults(ctx); err != nil {
+	_ = Sleep(ctx, storm)
+	if err := c.Admin.ClearFaults(ctx); err != nil {
 		return nil, err
 	}
 	te := time.Now()
-	left := backlog - w.total(op)
-	tf := w.waitTotal(ctx, op, backlog, 2*time.Minute)
+	left := backlog - w.Total(op)
+	tf := w.WaitTotal(ctx, op, backlog, 2*time.Minute)
 	time.Sleep(100 * time.Millisecond) // one more sample
 	logs1, msgs := countLog(c, "429", "rate limit", "throttl", "storm")
 	first := smp.first429(ts)
@@ -93,15 +93,15 @@ func perfDegraded(ctx context.Context, e *perfEnv) ([]perfLine, error) {
 	real := stormLimit * 6 / 10
 	var lines []perfLine
 	for _, secs := range pick(e, []int{10}, []int{10, 60}) {
-		c, err := perfCluster(ctx, e, fmt.Sprintf("degraded-%ds", secs), clusterConfig{
-			configured: map[marketing.Operation]int{op: stormLimit},
-			real:       map[marketing.Operation]int{op: real},
+		c, err := perfCluster(ctx, e, fmt.Sprintf("degraded-%ds", secs), ClusterConfig{
+			Configured: map[marketing.Operation]int{op: stormLimit},
+			Real:       map[marketing.Operation]int{op: real},
 		})
 		if err != nil {
 			return lines, err
 		}
 		line, err := degradedBurst(ctx, e, c, real, secs)
-		c.stop()
+		c.Stop()
 		if err != nil {
 			return lines, err
 		}
@@ -110,27 +110,27 @@ func perfDegraded(ctx context.Context, e *perfEnv) ([]perfLine, error) {
 	return lines, nil
 }
 
-func degradedBurst(ctx context.Context, e *perfEnv, c *cluster, real, secs int) ([]perfLine, error) {
+func degradedBurst(ctx context.Context, e *perfEnv, c *Cluster, real, secs int) ([]perfLine, error) {
 	op := jobs.TypeBusifavorUse
-	w, err := watchResults(ctx, c.js, nil, op)
+	w, err := WatchResults(ctx, c.JS, nil, op)
 	if err != nil {
 		return nil, err
 	}
-	defer w.stop()
-	if err := c.startWorkers(ctx, 3); err != nil {
+	defer w.Stop()
+	if err := c.StartWorkers(ctx, 3); err != nil {
 		return nil, err
 	}
-	if err := c.admin.ResetStats(ctx); err != nil {
+	if err := c.Admin.ResetStats(ctx); err != nil {
 		return nil, err
 	}
 	n := real * secs
-	producer := jobs.NewProducer(c.js, jobs.ProducerConfig{})
+	producer := jobs.NewProducer(c.JS, jobs.ProducerConfig{})
 	t0 := time.Now()
-	if _, err := enqueueBacklog(ctx, producer, op, n); err != nil {
+	if _, err := EnqueueBacklog(ctx, producer, op, n); err != nil {
 		return nil, err
 	}
-	tf := w.waitTotal(ctx, op, n, time.Duration(secs)*time.Second*4+30*time.Second)
-	st, err := c.admin.Stats(ctx)
+	tf := w.WaitTotal(ctx, op, n, time.Duration(secs)*time.Second*4+30*time.Second)
+	st, err := c.Admin.Stats(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -148,7 +148,7 @@ func degradedBurst(ctx context.Context, e *perfEnv, c *cluster, real, secs int) 
 	}
 	return []perfLine{
 		{"3 degraded", fmt.Sprintf("real limit %d of configured %d/s, 3 workers, burst of %d jobs (%d s at the real limit): 429s / requests", real, stormLimit, n, secs),
-			share(s.Status429, s.Requests), goal},
-		{"3 degraded", "  accepted rate while draining / real limit", fmt.Sprintf("%.1f/s = %s", rate, pct(rate/float64(real))), "≥ 90%"},
+			Share(s.Status429, s.Requests), goal},
+		{"3 degraded", "  accepted rate while draining / real limit", fmt.Sprintf("%.1f/s = %s", rate, Pct(rate/float64(real))), "≥ 90%"},
 	}, nil
 }

@@ -17,29 +17,29 @@ import (
 )
 
 // perfCluster starts a fresh cluster for one scenario in its own directory.
-func perfCluster(ctx context.Context, e *perfEnv, name string, cfg clusterConfig) (*cluster, error) {
+func perfCluster(ctx context.Context, e *perfEnv, name string, cfg ClusterConfig) (*Cluster, error) {
 	dir, err := e.dir(name)
 	if err != nil {
 		return nil, err
 	}
-	if cfg.configured == nil {
-		cfg.configured = map[marketing.Operation]int{}
+	if cfg.Configured == nil {
+		cfg.Configured = map[marketing.Operation]int{}
 	}
-	if cfg.real == nil {
-		cfg.real = map[marketing.Operation]int{}
+	if cfg.Real == nil {
+		cfg.Real = map[marketing.Operation]int{}
 	}
 	for _, op := range []marketing.Operation{jobs.TypeProductCouponUpdate, jobs.TypeBusifavorUse} {
-		if _, ok := cfg.configured[op]; !ok {
-			cfg.configured[op] = op.AssumedLimit()
+		if _, ok := cfg.Configured[op]; !ok {
+			cfg.Configured[op] = op.AssumedLimit()
 		}
-		if _, ok := cfg.real[op]; !ok {
-			cfg.real[op] = cfg.configured[op]
+		if _, ok := cfg.Real[op]; !ok {
+			cfg.Real[op] = cfg.Configured[op]
 		}
 	}
-	cfg.sandboxNice = e.o.SandboxNice
-	c, err := startCluster(ctx, e.g, e.bins, dir, cfg)
+	cfg.SandboxNice = e.o.SandboxNice
+	c, err := StartCluster(ctx, e.g, e.bins, dir, cfg)
 	if err != nil {
-		c.stop()
+		c.Stop()
 		return nil, err
 	}
 	return c, nil
@@ -59,7 +59,7 @@ type series struct {
 // sendSeries sends n jobs every interval and waits for their results (up
 // to resultGrace after the last); it returns their enqueue→result latencies
 // in send order (-1: no result).
-func sendSeries(ctx context.Context, c *cluster, p *jobs.Producer, pr *prober, w *watcher, prefix string, n int, every time.Duration) ([]time.Duration, []time.Duration, error) {
+func sendSeries(ctx context.Context, c *Cluster, p *jobs.Producer, pr *Prober, w *Watcher, prefix string, n int, every time.Duration) ([]time.Duration, []time.Duration, error) {
 	s := &series{prefix: prefix, starts: make([]time.Time, n), ids: make([]string, n)}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
@@ -69,7 +69,7 @@ func sendSeries(ctx context.Context, c *cluster, p *jobs.Producer, pr *prober, w
 		wg.Add(2)
 		go func() {
 			defer wg.Done()
-			job := useJob(prefix, i)
+			job := UseJob(prefix, i)
 			start := time.Now()
 			_, err := p.Publish(ctx, jobs.TypeBusifavorUse, job)
 			mu.Lock()
@@ -79,14 +79,14 @@ func sendSeries(ctx context.Context, c *cluster, p *jobs.Producer, pr *prober, w
 				return
 			}
 			s.starts[i] = start
-			s.ids[i] = jobs.MsgID(jobs.TypeBusifavorUse, useRequestNo(prefix, i))
+			s.ids[i] = jobs.MsgID(jobs.TypeBusifavorUse, UseRequestNo(prefix, i))
 		}()
 		go func() {
 			defer wg.Done()
-			if pr == nil || sleep(ctx, every/2) != nil {
+			if pr == nil || Sleep(ctx, every/2) != nil {
 				return
 			}
-			lat, err := pr.direct(ctx, "D"+prefix, i)
+			lat, err := pr.Direct(ctx, "D"+prefix, i)
 			if err == nil {
 				mu.Lock()
 				s.direct = append(s.direct, lat)
@@ -102,14 +102,14 @@ func sendSeries(ctx context.Context, c *cluster, p *jobs.Producer, pr *prober, w
 	}
 	wg.Wait()
 	out := make([]time.Duration, n)
-	deadline := time.Now().Add(resultGrace)
+	deadline := time.Now().Add(ResultGrace)
 	for i := range n {
 		out[i] = -1
 		if s.ids[i] == "" {
 			continue
 		}
 		for {
-			if at, ok := w.arrival(s.ids[i]); ok {
+			if at, ok := w.Arrival(s.ids[i]); ok {
 				out[i] = at.Sub(s.starts[i])
 				break
 			}
@@ -147,7 +147,7 @@ type sampler struct {
 	stop    func()
 }
 
-func startSampler(ctx context.Context, c *cluster, op marketing.Operation) *sampler {
+func startSampler(ctx context.Context, c *Cluster, op marketing.Operation) *sampler {
 	s := &sampler{}
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
@@ -156,7 +156,7 @@ func startSampler(ctx context.Context, c *cluster, op marketing.Operation) *samp
 		t := time.NewTicker(50 * time.Millisecond)
 		defer t.Stop()
 		for {
-			if st, err := c.admin.Stats(ctx); err == nil {
+			if st, err := c.Admin.Stats(ctx); err == nil {
 				s.mu.Lock()
 				s.samples = append(s.samples, sample{at: time.Now(), s: st[op]})
 				s.mu.Unlock()
@@ -224,11 +224,11 @@ func (s *sampler) maxRequestsPerSecond(a, b time.Time) int64 {
 
 // countLog counts the lines of the workers' logs whose message contains
 // any of words (case-insensitive), by message.
-func countLog(c *cluster, words ...string) (int, []string) {
+func countLog(c *Cluster, words ...string) (int, []string) {
 	counts := map[string]int{}
 	n := 0
-	for _, p := range c.allWorkers {
-		for msg, k := range logMessages(p.logPath) {
+	for _, p := range c.AllWorkers {
+		for msg, k := range logMessages(p.LogPath) {
 			m := strings.ToLower(msg)
 			for _, wd := range words {
 				if strings.Contains(m, strings.ToLower(wd)) {

@@ -15,51 +15,52 @@ import (
 	"github.com/couponq/couponq/wechat/sandbox"
 )
 
-// measuredPrefix marks the redemptions whose latency is measured.
-const measuredPrefix = "RD"
+// MeasuredPrefix marks the redemptions whose latency is measured.
+const MeasuredPrefix = "RD"
 
-// resultGrace is how long, after a window, results of its redemptions may
+// ResultGrace is how long, after a window, results of its redemptions may
 // still arrive before they count as missing.
-const resultGrace = 10 * time.Second
+const ResultGrace = 10 * time.Second
 
-// isMeasured selects the measured redemptions' message ids for the watcher.
-func isMeasured(msgID string) bool {
-	return strings.HasPrefix(msgID, string(jobs.TypeBusifavorUse)+"/BENCH-"+measuredPrefix+"-")
+// IsMeasured selects the measured redemptions' message ids for the watcher.
+func IsMeasured(msgID string) bool {
+	return strings.HasPrefix(msgID, string(jobs.TypeBusifavorUse)+"/BENCH-"+MeasuredPrefix+"-")
 }
 
-// prober sends single busifavor.use redemptions through the queue at a
-// steady interval (when queue is set) and, half an interval later each time,
-// one call of directOp straight to the sandbox with a signed client: the
+// Prober sends single busifavor.use redemptions through the queue at a
+// steady interval (when Queue is set) and, half an interval later each time,
+// one call of DirectOp straight to the sandbox with a signed client: the
 // second is the API's own latency under the same load, the yardstick for the
-// first. directOp is busifavor.use, or busifavor.stock.get where direct
+// first. DirectOp is busifavor.use, or busifavor.stock.get where direct
 // busifavor.use calls would count against the limit being measured.
-type prober struct {
-	producer *jobs.Producer
-	client   *wechat.Client
-	w        *watcher
-	every    time.Duration
-	queue    bool
-	directOp marketing.Operation
+type Prober struct {
+	Producer *jobs.Producer      // publishes the redemptions
+	Client   *wechat.Client      // signed client for the direct calls; nil: none
+	Watcher  *Watcher            // sees the redemptions' results
+	Every    time.Duration       // one redemption (and one direct call) per Every
+	Queue    bool                // send redemptions through the queue
+	DirectOp marketing.Operation // the operation of the direct calls
 }
 
-// probeResult holds one window's latencies.
-type probeResult struct {
-	// queued are enqueue→result latencies: from just before the publish to
+// ProbeResult holds one window's latencies.
+type ProbeResult struct {
+	// Queued are enqueue→result latencies: from just before the publish to
 	// the result's arrival at the benchmark.
-	queued []time.Duration
-	// missing counts redemptions without a result within resultGrace;
-	// failed those whose publish failed.
-	missing, failed int
-	// direct are the direct API calls' latencies; directFailed their errors.
-	direct       []time.Duration
-	directFailed int
-	directErr    error
+	Queued []time.Duration
+	// Missing counts redemptions without a result within ResultGrace;
+	// Failed those whose publish failed.
+	Missing, Failed int
+	// Direct are the direct API calls' latencies; DirectFailed counts their
+	// errors and DirectErr is the last one.
+	Direct       []time.Duration
+	DirectFailed int
+	DirectErr    error
 }
 
-// newDirectClient is a wechat.Client for the sandbox with the key files it
+// NewDirectClient is a wechat.Client for the sandbox with the key files it
 // wrote, without pacer or backup host.
-func newDirectClient(keysDir, baseURL string) (*wechat.Client, error) {
-	_, files, err := sandbox.GenerateMerchant(filepath.Join(keysDir, mchid), mchid)
+func NewDirectClient(keysDir, baseURL string) (*wechat.Client, error) {
+	_, files, err := sandbox.GenerateMerchant(filepath.Join(keysDir, MchID), MchID)
 	if err != nil {
 		return nil, fmt.Errorf("sandbox keys: %w", err)
 	}
@@ -74,54 +75,54 @@ func newDirectClient(keysDir, baseURL string) (*wechat.Client, error) {
 	return c, nil
 }
 
-// run probes for d, naming jobs with prefix, and returns the latencies once
-// every result has arrived or resultGrace has passed. Only measuredPrefix
+// Run probes for d, naming jobs with prefix, and returns the latencies once
+// every result has arrived or ResultGrace has passed. Only MeasuredPrefix
 // jobs are tracked by the watcher; other prefixes (warmup) are sent and
 // forgotten.
-func (p *prober) run(ctx context.Context, prefix string, d time.Duration) probeResult {
+func (p *Prober) Run(ctx context.Context, prefix string, d time.Duration) ProbeResult {
 	var (
 		mu     sync.Mutex
-		res    probeResult
+		res    ProbeResult
 		starts = map[string]time.Time{}
 		wg     sync.WaitGroup
 	)
 	end := time.Now().Add(d)
-	tick := time.NewTicker(p.every)
+	tick := time.NewTicker(p.Every)
 	defer tick.Stop()
 	for i := 1; time.Now().Before(end); i++ {
 		wg.Add(2)
 		go func() {
 			defer wg.Done()
-			if !p.queue {
+			if !p.Queue {
 				return
 			}
-			job := useJob(prefix, i)
+			job := UseJob(prefix, i)
 			start := time.Now()
-			_, err := p.producer.Publish(ctx, jobs.TypeBusifavorUse, job)
+			_, err := p.Producer.Publish(ctx, jobs.TypeBusifavorUse, job)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
-				res.failed++
+				res.Failed++
 				return
 			}
-			starts[jobs.MsgID(jobs.TypeBusifavorUse, useRequestNo(prefix, i))] = start
+			starts[jobs.MsgID(jobs.TypeBusifavorUse, UseRequestNo(prefix, i))] = start
 		}()
 		go func() {
 			defer wg.Done()
 			select {
-			case <-time.After(p.every / 2):
+			case <-time.After(p.Every / 2):
 			case <-ctx.Done():
 				return
 			}
-			lat, err := p.direct(ctx, "D"+prefix, i)
+			lat, err := p.Direct(ctx, "D"+prefix, i)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
-				res.directFailed++
-				res.directErr = err
+				res.DirectFailed++
+				res.DirectErr = err
 				return
 			}
-			res.direct = append(res.direct, lat)
+			res.Direct = append(res.Direct, lat)
 		}()
 		select {
 		case <-tick.C:
@@ -131,26 +132,26 @@ func (p *prober) run(ctx context.Context, prefix string, d time.Duration) probeR
 		}
 	}
 	wg.Wait()
-	if prefix != measuredPrefix {
+	if prefix != MeasuredPrefix {
 		return res
 	}
-	res.queued, res.missing = p.w.latencies(ctx, starts)
+	res.Queued, res.Missing = p.Watcher.Latencies(ctx, starts)
 	return res
 }
 
-// direct times one signed call of directOp straight to the sandbox.
-func (p *prober) direct(ctx context.Context, prefix string, i int) (time.Duration, error) {
+// Direct times one signed call of DirectOp straight to the sandbox.
+func (p *Prober) Direct(ctx context.Context, prefix string, i int) (time.Duration, error) {
 	start := time.Now()
-	if p.directOp == marketing.OpBusifavorStockGet {
-		_, _, err := p.client.GetBusifavorStock(ctx, mchid, &marketing.BusifavorStockGetRequest{StockID: sandbox.FixtureBusifavorStockID})
+	if p.DirectOp == marketing.OpBusifavorStockGet {
+		_, _, err := p.Client.GetBusifavorStock(ctx, MchID, &marketing.BusifavorStockGetRequest{StockID: sandbox.FixtureBusifavorStockID})
 		return time.Since(start), err
 	}
-	_, _, err := p.client.UseBusifavorCoupon(ctx, mchid, &marketing.BusifavorUseRequest{
+	_, _, err := p.Client.UseBusifavorCoupon(ctx, MchID, &marketing.BusifavorUseRequest{
 		CouponCode:   fmt.Sprintf("%s%08d", prefix, i),
 		StockID:      sandbox.FixtureBusifavorStockID,
 		AppID:        sandbox.FixtureAppID,
 		UseTime:      start.Format(time.RFC3339),
-		UseRequestNo: useRequestNo(prefix, i),
+		UseRequestNo: UseRequestNo(prefix, i),
 	})
 	return time.Since(start), err
 }

@@ -14,27 +14,27 @@ import (
 	"time"
 )
 
-// process is one child process whose stdout and stderr go to a log file.
-type process struct {
+// Process is one child process whose stdout and stderr go to a log file.
+type Process struct {
 	name    string
-	logPath string
-	cmd     *exec.Cmd
-	exited  chan struct{}
-	waitErr error // set before exited is closed
+	LogPath string        // where its stdout and stderr go
+	Cmd     *exec.Cmd     // the running command
+	Exited  chan struct{} // closed once it has exited
+	waitErr error         // set before exited is closed
 }
 
-// group starts child processes and makes sure every one of them is stopped:
+// Group starts child processes and makes sure every one of them is stopped:
 // stopAll runs on every exit path of the benchmark, Ctrl-C included, and
 // on Linux each child also gets SIGKILL when the benchmark dies (Pdeathsig).
-type group struct {
+type Group struct {
 	mu    sync.Mutex
-	procs []*process
+	procs []*Process
 }
 
-// start runs bin with args in dir, logging to logPath. The child's
+// Start runs bin with args in dir, logging to logPath. The child's
 // environment is the benchmark's without COUPONQ_* variables, so only the
 // config file the benchmark wrote configures a worker.
-func (g *group) start(name, dir, logPath, bin string, args ...string) (*process, error) {
+func (g *Group) Start(name, dir, logPath, bin string, args ...string) (*Process, error) {
 	logFile, err := os.Create(logPath)
 	if err != nil {
 		return nil, fmt.Errorf("start %s: log file: %w", name, err)
@@ -49,10 +49,10 @@ func (g *group) start(name, dir, logPath, bin string, args ...string) (*process,
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s (%s): %w", name, bin, err)
 	}
-	p := &process{name: name, logPath: logPath, cmd: cmd, exited: make(chan struct{})}
+	p := &Process{name: name, LogPath: logPath, Cmd: cmd, Exited: make(chan struct{})}
 	go func() {
 		p.waitErr = cmd.Wait()
-		close(p.exited)
+		close(p.Exited)
 	}()
 	g.mu.Lock()
 	g.procs = append(g.procs, p)
@@ -60,20 +60,20 @@ func (g *group) start(name, dir, logPath, bin string, args ...string) (*process,
 	return p, nil
 }
 
-// stopAll stops every process still running, newest first, giving each
+// StopAll stops every process still running, newest first, giving each
 // grace to exit after SIGTERM before SIGKILL.
-func (g *group) stopAll(grace time.Duration) {
+func (g *Group) StopAll(grace time.Duration) {
 	g.mu.Lock()
 	procs := g.procs
 	g.procs = nil
 	g.mu.Unlock()
 	for i := len(procs) - 1; i >= 0; i-- {
-		procs[i].stop(grace)
+		procs[i].Stop(grace)
 	}
 }
 
 // forget drops stopped processes from the group.
-func (g *group) forget(stopped ...*process) {
+func (g *Group) forget(stopped ...*Process) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	kept := g.procs[:0]
@@ -89,32 +89,32 @@ func (g *group) forget(stopped ...*process) {
 	g.procs = kept
 }
 
-// stop sends SIGTERM, waits up to grace, then kills. It reports whether the
+// Stop sends SIGTERM, waits up to grace, then kills. It reports whether the
 // process had to be killed.
-func (p *process) stop(grace time.Duration) (killed bool) {
+func (p *Process) Stop(grace time.Duration) (killed bool) {
 	select {
-	case <-p.exited:
+	case <-p.Exited:
 		return false
 	default:
 	}
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	_ = p.Cmd.Process.Signal(syscall.SIGTERM)
 	t := time.NewTimer(grace)
 	defer t.Stop()
 	select {
-	case <-p.exited:
+	case <-p.Exited:
 		return false
 	case <-t.C:
-		_ = p.cmd.Process.Kill()
-		<-p.exited
+		_ = p.Cmd.Process.Kill()
+		<-p.Exited
 		return true
 	}
 }
 
-// exitError returns a descriptive error when the process has exited, with
+// ExitError returns a descriptive error when the process has exited, with
 // the end of its log; nil while it runs.
-func (p *process) exitError() error {
+func (p *Process) ExitError() error {
 	select {
-	case <-p.exited:
+	case <-p.Exited:
 	default:
 		return nil
 	}
@@ -122,11 +122,11 @@ func (p *process) exitError() error {
 	if p.waitErr != nil {
 		state = p.waitErr.Error()
 	}
-	return fmt.Errorf("%s %s unexpectedly; log %s:\n%s", p.name, state, p.logPath, tail(p.logPath, 15))
+	return fmt.Errorf("%s %s unexpectedly; log %s:\n%s", p.name, state, p.LogPath, tail(p.LogPath, 15))
 }
 
-// pid returns the process id.
-func (p *process) pid() int { return p.cmd.Process.Pid }
+// PID returns the process id.
+func (p *Process) PID() int { return p.Cmd.Process.Pid }
 
 // tail returns the last n lines of a file, indented.
 func tail(path string, n int) string {
@@ -152,8 +152,8 @@ func childEnv() []string {
 	return env
 }
 
-// freePort returns a loopback TCP port that was free a moment ago.
-func freePort() (int, error) {
+// FreePort returns a loopback TCP port that was free a moment ago.
+func FreePort() (int, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, fmt.Errorf("find a free port: %w", err)
@@ -162,23 +162,23 @@ func freePort() (int, error) {
 	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
-// binaries are the executables the benchmark runs.
-type binaries struct {
-	natsServer, sandbox, worker string
+// Binaries are the executables the benchmark runs.
+type Binaries struct {
+	NATSServer, Sandbox, Worker string // paths of the built executables
 }
 
-// buildBinaries builds nats-server (from the module in go.mod), the sandbox
+// BuildBinaries builds nats-server (from the module in go.mod), the sandbox
 // and the worker into dir, from the module root.
-func buildBinaries(moduleRoot, dir string) (binaries, error) {
-	b := binaries{
-		natsServer: filepath.Join(dir, "nats-server"),
-		sandbox:    filepath.Join(dir, "sandbox"),
-		worker:     filepath.Join(dir, "worker"),
+func BuildBinaries(moduleRoot, dir string) (Binaries, error) {
+	b := Binaries{
+		NATSServer: filepath.Join(dir, "nats-server"),
+		Sandbox:    filepath.Join(dir, "sandbox"),
+		Worker:     filepath.Join(dir, "worker"),
 	}
 	for _, t := range []struct{ out, pkg string }{
-		{b.natsServer, "github.com/nats-io/nats-server/v2"},
-		{b.sandbox, "./cmd/sandbox"},
-		{b.worker, "./cmd/worker"},
+		{b.NATSServer, "github.com/nats-io/nats-server/v2"},
+		{b.Sandbox, "./cmd/sandbox"},
+		{b.Worker, "./cmd/worker"},
 	} {
 		cmd := exec.Command("go", "build", "-o", t.out, t.pkg)
 		cmd.Dir = moduleRoot

@@ -8,17 +8,18 @@ import (
 	"strings"
 )
 
-// procMem is a process's resident memory in bytes: now (VmRSS) and its
+// ProcMem is a process's resident memory in bytes: now (VmRSS) and its
 // peak so far (VmHWM), from /proc/<pid>/status; zero where unknown.
-type procMem struct{ rss, peak int64 }
+type ProcMem struct{ RSS, Peak int64 }
 
-func readProcMem(pid int) procMem {
+// ReadProcMem reads pid's ProcMem from /proc/<pid>/status.
+func ReadProcMem(pid int) ProcMem {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return procMem{}
+		return ProcMem{}
 	}
 	defer f.Close()
-	var m procMem
+	var m ProcMem
 	s := bufio.NewScanner(f)
 	for s.Scan() {
 		k, v, ok := strings.Cut(s.Text(), ":")
@@ -35,13 +36,13 @@ func readProcMem(pid int) procMem {
 		}
 		switch k {
 		case "VmRSS":
-			m.rss = kb * 1024
+			m.RSS = kb * 1024
 		case "VmHWM":
-			m.peak = kb * 1024
+			m.Peak = kb * 1024
 		}
 	}
 	return m
 }
 
-// mib formats bytes as MiB.
-func mib(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
+// MiB formats bytes as MiB.
+func MiB(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }

@@ -12,13 +12,13 @@ import (
 )
 
 func TestReportRow(t *testing.T) {
-	r := rowResult{
-		row:    row{typ: jobs.TypeProductCouponUpdate, workers: 4, configured: 20, real: 12, probe: true, backlog: 100},
+	r := RowResult{
+		Row:    Row{Type: jobs.TypeProductCouponUpdate, Workers: 4, Configured: 20, Real: 12, Probe: true, Backlog: 100},
 		window: 10 * time.Second,
-		stats:  sandbox.EndpointStats{Requests: 121, Status2xx: 118, Status429: 3, MaxAcceptedPerSecond: 12},
-		probe:  probeResult{queued: []time.Duration{4 * time.Millisecond}, direct: []time.Duration{3 * time.Millisecond}},
+		Stats:  sandbox.EndpointStats{Requests: 121, Status2xx: 118, Status429: 3, MaxAcceptedPerSecond: 12},
+		Probe:  ProbeResult{Queued: []time.Duration{4 * time.Millisecond}, Direct: []time.Duration{3 * time.Millisecond}},
 	}
 	var out bytes.Buffer
-	writeTable(&out, []rowResult{r})
+	writeTable(&out, []RowResult{r})
 	require.Contains(t, out.String(), "| product_coupon.update | 4 | 20 | 12 | 12 | 11.80 | 98.3% | 59.0% | 3 (2.48%) | 4.0 ms | 4.0 ms | 3.0 ms | 3.0 ms |")
 }

@@ -13,11 +13,11 @@ import (
 	"github.com/couponq/couponq/jobs"
 )
 
-// watcher reads every result as it is stored: it counts them by type and
+// Watcher reads every result as it is stored: it counts them by type and
 // status, remembers why jobs failed, and records when the results of
 // tracked jobs (the redemptions) arrive. It decodes only failed results,
 // so it costs little CPU at 500 results per second.
-type watcher struct {
+type Watcher struct {
 	track func(msgID string) bool
 
 	mu       sync.Mutex
@@ -28,11 +28,11 @@ type watcher struct {
 	cc       jetstream.ConsumeContext
 }
 
-// watchResults starts reading the results stream from its beginning. first
+// WatchResults starts reading the results stream from its beginning. first
 // lists the types whose first result firstResult waits for; track selects
 // the message ids whose arrival time is recorded.
-func watchResults(ctx context.Context, js jetstream.JetStream, track func(string) bool, first ...jobs.Type) (*watcher, error) {
-	w := &watcher{
+func WatchResults(ctx context.Context, js jetstream.JetStream, track func(string) bool, first ...jobs.Type) (*Watcher, error) {
+	w := &Watcher{
 		track:    track,
 		counts:   map[jobs.Type][2]int{},
 		failures: map[string]int{},
@@ -55,7 +55,7 @@ func watchResults(ctx context.Context, js jetstream.JetStream, track func(string
 	return w, nil
 }
 
-func (w *watcher) handle(msg jetstream.Msg) {
+func (w *Watcher) handle(msg jetstream.Msg) {
 	at := time.Now()
 	// couponq.results.<type>.<status>; the type itself contains a dot.
 	rest := strings.TrimPrefix(msg.Subject(), jobs.ResultSubjectPrefix)
@@ -93,9 +93,9 @@ func (w *watcher) handle(msg jetstream.Msg) {
 	}
 }
 
-// firstResult waits for the first result of t (t must have been named to
-// watchResults), or until ctx ends.
-func (w *watcher) firstResult(ctx context.Context, t jobs.Type) error {
+// FirstResult waits for the first result of t (t must have been named to
+// WatchResults), or until ctx ends.
+func (w *Watcher) FirstResult(ctx context.Context, t jobs.Type) error {
 	w.mu.Lock()
 	ch, ok := w.first[t]
 	w.mu.Unlock()
@@ -110,23 +110,23 @@ func (w *watcher) firstResult(ctx context.Context, t jobs.Type) error {
 	}
 }
 
-// arrival returns when the result with msgID arrived.
-func (w *watcher) arrival(msgID string) (time.Time, bool) {
+// Arrival returns when the result with msgID arrived.
+func (w *Watcher) Arrival(msgID string) (time.Time, bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	at, ok := w.arrivals[msgID]
 	return at, ok
 }
 
-// latencies returns, for each message id in starts, the time from its start
+// Latencies returns, for each message id in starts, the time from its start
 // to its result, waiting up to resultGrace for results still missing (it
 // polls the watcher: the results arrive on another goroutine); missing
 // counts those that never came.
-func (w *watcher) latencies(ctx context.Context, starts map[string]time.Time) (queued []time.Duration, missing int) {
-	deadline := time.Now().Add(resultGrace)
+func (w *Watcher) Latencies(ctx context.Context, starts map[string]time.Time) (queued []time.Duration, missing int) {
+	deadline := time.Now().Add(ResultGrace)
 	for id, start := range starts {
 		for {
-			if at, ok := w.arrival(id); ok {
+			if at, ok := w.Arrival(id); ok {
 				queued = append(queued, at.Sub(start))
 				break
 			}
@@ -140,8 +140,8 @@ func (w *watcher) latencies(ctx context.Context, starts map[string]time.Time) (q
 	return queued, missing
 }
 
-// failureSummary lists failed results as "<type> <code> ×n", sorted.
-func (w *watcher) failureSummary() []string {
+// FailureSummary lists failed results as "<type> <code> ×n", sorted.
+func (w *Watcher) FailureSummary() []string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	var out []string
@@ -152,23 +152,23 @@ func (w *watcher) failureSummary() []string {
 	return out
 }
 
-// stop stops reading.
-func (w *watcher) stop() { w.cc.Stop() }
+// Stop stops reading.
+func (w *Watcher) Stop() { w.cc.Stop() }
 
-// total returns how many results of t arrived.
-func (w *watcher) total(t jobs.Type) int {
+// Total returns how many results of t arrived.
+func (w *Watcher) Total(t jobs.Type) int {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	c := w.counts[t]
 	return c[0] + c[1]
 }
 
-// waitTotal waits until n results of t arrived, or until d passes; it
+// WaitTotal waits until n results of t arrived, or until d passes; it
 // returns when the n-th arrived (zero time on timeout).
-func (w *watcher) waitTotal(ctx context.Context, t jobs.Type, n int, d time.Duration) time.Time {
+func (w *Watcher) WaitTotal(ctx context.Context, t jobs.Type, n int, d time.Duration) time.Time {
 	end := time.Now().Add(d)
 	for time.Now().Before(end) && ctx.Err() == nil {
-		if w.total(t) >= n {
+		if w.Total(t) >= n {
 			return time.Now()
 		}
 		time.Sleep(5 * time.Millisecond)
@@ -176,9 +176,9 @@ func (w *watcher) waitTotal(ctx context.Context, t jobs.Type, n int, d time.Dura
 	return time.Time{}
 }
 
-// arrivalsWithPrefix returns the arrival times of the tracked results
+// ArrivalsWithPrefix returns the arrival times of the tracked results
 // whose message id starts with prefix, sorted.
-func (w *watcher) arrivalsWithPrefix(prefix string) []time.Time {
+func (w *Watcher) ArrivalsWithPrefix(prefix string) []time.Time {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	var out []time.Time
@@ -191,8 +191,8 @@ func (w *watcher) arrivalsWithPrefix(prefix string) []time.Time {
 	return out
 }
 
-// countPrefix counts the tracked results whose id starts with prefix.
-func (w *watcher) countPrefix(prefix string) int {
+// CountPrefix counts the tracked results whose id starts with prefix.
+func (w *Watcher) CountPrefix(prefix string) int {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	n := 0
@@ -202,4 +202,36 @@ func (w *watcher) countPrefix(prefix string) int {
 		}
 	}
 	return n
+}
+
+// PerFlowTimes groups the arrivals by flow (the id prefix up to the job
+// number) and returns each flow's first result after start and the span
+// from its first to its last result.
+func (w *Watcher) PerFlowTimes(start time.Time) (first, spread []time.Duration) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	type span struct{ lo, hi time.Time }
+	flows := map[string]*span{}
+	for id, at := range w.arrivals {
+		i := strings.LastIndexByte(id, '-')
+		if i < 0 {
+			continue
+		}
+		s := flows[id[:i]]
+		if s == nil {
+			flows[id[:i]] = &span{at, at}
+			continue
+		}
+		if at.Before(s.lo) {
+			s.lo = at
+		}
+		if at.After(s.hi) {
+			s.hi = at
+		}
+	}
+	for _, s := range flows {
+		first = append(first, s.lo.Sub(start))
+		spread = append(spread, s.hi.Sub(s.lo))
+	}
+	return first, spread
 }

@@ -24,33 +24,33 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "ratelimit bench: %v\n", err)
 		return 2
 	}
-	root, base, code := benchSetup("ratelimit bench", o.TempDir, "couponq-bench-", &o.SandboxNice, stderr)
+	root, base, code := Setup("ratelimit bench", o.TempDir, "couponq-bench-", &o.SandboxNice, stderr)
 	if code != 0 {
 		return code
 	}
-	g := &group{}
-	defer g.stopAll(time.Second)
-	h := reportHeader{command: commandLine(args), date: time.Now(), machine: machineInfo(), code: codeState(root), opts: o}
+	g := &Group{}
+	defer g.StopAll(time.Second)
+	h := reportHeader{Header: Header{Command: CommandLine(args), Date: time.Now(), Machine: MachineInfo(), Code: CodeState(root)}, opts: o}
 	fmt.Fprintf(stderr, "building nats-server, sandbox and worker into %s\n", filepath.Join(base, "bin"))
-	bins, err := buildBinaries(root, filepath.Join(base, "bin"))
+	bins, err := BuildBinaries(root, filepath.Join(base, "bin"))
 	if err != nil {
 		fmt.Fprintf(stderr, "ratelimit bench: %v\n", err)
 		return 1
 	}
-	rows := planRows(o)
-	results := make([]rowResult, 0, len(rows))
+	rows := PlanRows(o)
+	results := make([]RowResult, 0, len(rows))
 	failed := false
 	for i, r := range rows {
 		fmt.Fprintf(stderr, "row %d/%d: %s, %d workers, configured %d/s, real %s/s, warmup %s, window %s, backlog %d\n",
-			i+1, len(rows), r.typ, r.workers, r.configured, limitText(r.real), r.warmup, r.window, r.backlog)
-		res := runRow(ctx, g, bins, rowDir(base, i, r), o, r)
+			i+1, len(rows), r.Type, r.Workers, r.Configured, limitText(r.Real), r.Warmup, r.Window, r.Backlog)
+		res := RunRow(ctx, g, bins, rowDir(base, i, r), o, r)
 		results = append(results, res)
-		if res.err != nil {
+		if res.Err != nil {
 			failed = true
-			fmt.Fprintf(stderr, "  FAILED: %v\n  logs: %s\n", res.err, res.dir)
+			fmt.Fprintf(stderr, "  FAILED: %v\n  logs: %s\n", res.Err, res.Dir)
 		} else {
 			fmt.Fprintf(stderr, "  max %d in 1 s, %.2f/s achieved, %d 429s of %d requests\n",
-				res.stats.MaxAcceptedPerSecond, res.achieved(), res.stats.Status429, res.stats.Requests)
+				res.Stats.MaxAcceptedPerSecond, res.Achieved(), res.Stats.Status429, res.Stats.Requests)
 		}
 		if ctx.Err() != nil {
 			fmt.Fprintln(stderr, "interrupted")
@@ -58,5 +58,5 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	writeReport(stdout, h, results)
-	return benchFinish(ctx, "ratelimit bench", base, failed, o.Keep, stderr)
+	return Finish(ctx, "ratelimit bench", base, failed, o.Keep, stderr)
 }

@@ -17,62 +17,62 @@ import (
 // issueBacklog is the issue's product_coupon.update backlog.
 const issueBacklog = 100_000
 
-// row is one line of the table: a backlog of one job type drained by a
+// Row is one line of the table: a backlog of one job type drained by a
 // number of workers, with the configured and the sandbox's real limit.
-type row struct {
-	scenario   string
-	typ        jobs.Type
-	workers    int
-	configured int
-	real       int // sandbox limit for typ; 0 = not enforced
-	warmup     time.Duration
-	window     time.Duration
-	backlog    int
-	probe      bool          // send redemptions through the queue in the window
-	every      time.Duration // interval of the probes (redemptions, direct API calls)
+type Row struct {
+	Scenario   string        // the --scenarios name it belongs to
+	Type       jobs.Type     // the job type of the backlog
+	Workers    int           // worker processes
+	Configured int           // the workers' limit for Type, per second
+	Real       int           // sandbox limit for Type; 0 = not enforced
+	Warmup     time.Duration // from the first result to the window (settling time for degraded rows)
+	Window     time.Duration // how long the sandbox's counts are measured
+	Backlog    int           // jobs published before the workers start
+	Probe      bool          // send redemptions through the queue in the window
+	Every      time.Duration // interval of the probes (redemptions, direct API calls)
 }
 
-// rowResult is what one row measured.
-type rowResult struct {
-	row
-	dir         string
-	err         error
+// RowResult is what one row measured.
+type RowResult struct {
+	Row
+	Dir         string // the row's directory (logs are kept there on failure)
+	Err         error  // why the row failed; nil when it ran
 	enqueueTook time.Duration
 	settle      sandbox.EndpointStats // warmup/settle phase, before the reset
-	stats       sandbox.EndpointStats // the window
+	Stats       sandbox.EndpointStats // the window
 	window      time.Duration         // measured length of the window
-	probe       probeResult
+	Probe       ProbeResult           // the redemptions and direct calls in the window
 	backlogLeft uint64
 	failures    []string
-	cpu         cpuUsage
-	pids        rowPIDs
+	CPU         CPUUsage // CPU used during the window
+	PIDs        RowPIDs  // the processes CPU is reported for
 	killed      []string
 	logNotes    []string
 }
 
-// rowPIDs names the processes whose CPU is reported.
-type rowPIDs struct {
-	sandbox, nats, bench int
-	workers              []int
+// RowPIDs names the processes whose CPU is reported.
+type RowPIDs struct {
+	Sandbox, NATS, bench int   // the sandbox, nats-server and the benchmark itself
+	Workers              []int // the workers
 }
 
 // accepted is the number of requests in the window that passed the
 // sandbox's limiter: answered, and not with 429.
-func (r *rowResult) accepted() int64 {
-	return r.stats.Status2xx + r.stats.Status4xx + r.stats.Status5xx
+func (r *RowResult) accepted() int64 {
+	return r.Stats.Status2xx + r.Stats.Status4xx + r.Stats.Status5xx
 }
 
-// achieved is the accepted requests per second of the window.
-func (r *rowResult) achieved() float64 {
+// Achieved is the accepted requests per second of the window.
+func (r *RowResult) Achieved() float64 {
 	if r.window <= 0 {
 		return 0
 	}
 	return float64(r.accepted()) / r.window.Seconds()
 }
 
-// planRows lists the rows the options ask for.
-func planRows(o Options) []row {
-	var rows []row
+// PlanRows lists the rows the options ask for.
+func PlanRows(o Options) []Row {
+	var rows []Row
 	add := func(scenario string, t jobs.Type, counts []int, configured int, factor float64, warmup, window time.Duration, probe bool) {
 		real := int(math.Round(float64(configured) * factor))
 		if factor == 1 && o.Unenforced {
@@ -86,8 +86,8 @@ func planRows(o Options) []row {
 			if backlog == 0 {
 				backlog = int(math.Ceil(float64(configured) * (warmup + window + 10*time.Second).Seconds() * 1.3))
 			}
-			rows = append(rows, row{scenario: scenario, typ: t, workers: n, configured: configured, real: real,
-				warmup: warmup, window: window, backlog: backlog, probe: probe, every: o.RedeemEvery})
+			rows = append(rows, Row{Scenario: scenario, Type: t, Workers: n, Configured: configured, Real: real,
+				Warmup: warmup, Window: window, Backlog: backlog, Probe: probe, Every: o.RedeemEvery})
 		}
 	}
 	for _, s := range o.Scenarios {
@@ -105,102 +105,102 @@ func planRows(o Options) []row {
 	return rows
 }
 
-// runRow runs one row on fresh processes in dir and always stops them.
-func runRow(ctx context.Context, g *group, bins binaries, dir string, o Options, r row) (res rowResult) {
-	res = rowResult{row: r, dir: dir}
+// RunRow runs one row on fresh processes in dir and always stops them.
+func RunRow(ctx context.Context, g *Group, bins Binaries, dir string, o Options, r Row) (res RowResult) {
+	res = RowResult{Row: r, Dir: dir}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		res.err = err
+		res.Err = err
 		return res
 	}
-	cfg := clusterConfig{
-		configured:  map[marketing.Operation]int{jobs.TypeProductCouponUpdate: o.UpdateLimit, jobs.TypeBusifavorUse: o.BusifavorLimit},
-		real:        map[marketing.Operation]int{jobs.TypeProductCouponUpdate: o.UpdateLimit, jobs.TypeBusifavorUse: o.BusifavorLimit},
-		syncAlways:  o.NATSSyncAlways,
-		headroom:    o.Headroom,
-		sandboxNice: o.SandboxNice,
+	cfg := ClusterConfig{
+		Configured:  map[marketing.Operation]int{jobs.TypeProductCouponUpdate: o.UpdateLimit, jobs.TypeBusifavorUse: o.BusifavorLimit},
+		Real:        map[marketing.Operation]int{jobs.TypeProductCouponUpdate: o.UpdateLimit, jobs.TypeBusifavorUse: o.BusifavorLimit},
+		SyncAlways:  o.NATSSyncAlways,
+		Headroom:    o.Headroom,
+		SandboxNice: o.SandboxNice,
 	}
-	cfg.configured[r.typ], cfg.real[r.typ] = r.configured, r.real
-	c, err := startCluster(ctx, g, bins, dir, cfg)
+	cfg.Configured[r.Type], cfg.Real[r.Type] = r.Configured, r.Real
+	c, err := StartCluster(ctx, g, bins, dir, cfg)
 	defer func() {
-		res.killed = c.stop()
-		res.logNotes = logNotes(c)
+		res.killed = c.Stop()
+		res.logNotes = LogNotes(c)
 	}()
 	if err != nil {
-		res.err = err
+		res.Err = err
 		return res
 	}
-	res.err = measure(ctx, c, r, &res)
+	res.Err = Measure(ctx, c, r, &res)
 	return res
 }
 
-// measure enqueues the backlog, starts the workers, warms up, and measures
+// Measure enqueues the backlog, starts the workers, warms up, and measures
 // the window.
-func measure(ctx context.Context, c *cluster, r row, res *rowResult) error {
-	producer := jobs.NewProducer(c.js, jobs.ProducerConfig{})
+func Measure(ctx context.Context, c *Cluster, r Row, res *RowResult) error {
+	producer := jobs.NewProducer(c.JS, jobs.ProducerConfig{})
 	var err error
-	if res.enqueueTook, err = enqueueBacklog(ctx, producer, r.typ, r.backlog); err != nil {
+	if res.enqueueTook, err = EnqueueBacklog(ctx, producer, r.Type, r.Backlog); err != nil {
 		return err
 	}
-	w, err := watchResults(ctx, c.js, isMeasured, r.typ)
+	w, err := WatchResults(ctx, c.JS, IsMeasured, r.Type)
 	if err != nil {
 		return err
 	}
-	defer w.stop()
-	client, err := newDirectClient(c.keysDir, c.sandboxURL)
+	defer w.Stop()
+	client, err := NewDirectClient(c.KeysDir, c.SandboxURL)
 	if err != nil {
 		return err
 	}
 	defer client.Close()
-	pr := &prober{producer: producer, client: client, w: w, every: r.every, queue: r.probe, directOp: jobs.TypeBusifavorUse}
-	if r.typ == jobs.TypeBusifavorUse {
-		pr.directOp = jobs.TypeBusifavorStockGet
+	pr := &Prober{Producer: producer, Client: client, Watcher: w, Every: r.Every, Queue: r.Probe, DirectOp: jobs.TypeBusifavorUse}
+	if r.Type == jobs.TypeBusifavorUse {
+		pr.DirectOp = jobs.TypeBusifavorStockGet
 	}
-	if err := c.startWorkers(ctx, r.workers); err != nil {
+	if err := c.StartWorkers(ctx, r.Workers); err != nil {
 		return err
 	}
-	fctx, cancel := context.WithTimeout(ctx, firstResultTimeout)
-	err = w.firstResult(fctx, r.typ)
+	fctx, cancel := context.WithTimeout(ctx, FirstResultTimeout)
+	err = w.FirstResult(fctx, r.Type)
 	cancel()
 	if err != nil {
-		return fmt.Errorf("%w (logs in %s)", err, c.dir)
+		return fmt.Errorf("%w (logs in %s)", err, c.Dir)
 	}
 	// Warm up (redemptions too, so their limiter key exists before the window).
-	pr.run(ctx, "WU", r.warmup)
-	before, err := c.admin.Stats(ctx)
+	pr.Run(ctx, "WU", r.Warmup)
+	before, err := c.Admin.Stats(ctx)
 	if err != nil {
 		return err
 	}
-	res.settle = before[r.typ]
-	res.pids = rowPIDs{sandbox: c.sandbox.pid(), nats: c.nats.pid(), bench: os.Getpid()}
-	all := []int{res.pids.sandbox, res.pids.nats, res.pids.bench}
-	for _, p := range c.workers {
-		res.pids.workers = append(res.pids.workers, p.pid())
-		all = append(all, p.pid())
+	res.settle = before[r.Type]
+	res.PIDs = RowPIDs{Sandbox: c.Sandbox.PID(), NATS: c.NATS.PID(), bench: os.Getpid()}
+	all := []int{res.PIDs.Sandbox, res.PIDs.NATS, res.PIDs.bench}
+	for _, p := range c.Workers {
+		res.PIDs.Workers = append(res.PIDs.Workers, p.PID())
+		all = append(all, p.PID())
 	}
-	if err := c.admin.ResetStats(ctx); err != nil {
+	if err := c.Admin.ResetStats(ctx); err != nil {
 		return err
 	}
 	t0 := time.Now()
-	cpu0 := takeCPU(all...)
-	probed := make(chan probeResult, 1)
-	go func() { probed <- pr.run(ctx, measuredPrefix, r.window) }()
-	if err := sleep(ctx, time.Until(t0.Add(r.window))); err != nil {
+	cpu0 := TakeCPU(all...)
+	probed := make(chan ProbeResult, 1)
+	go func() { probed <- pr.Run(ctx, MeasuredPrefix, r.Window) }()
+	if err := Sleep(ctx, time.Until(t0.Add(r.Window))); err != nil {
 		return err
 	}
 	t1 := time.Now()
-	after, err := c.admin.Stats(ctx)
+	after, err := c.Admin.Stats(ctx)
 	if err != nil {
 		return err
 	}
-	cpu1 := takeCPU(all...)
-	res.window, res.stats, res.cpu = t1.Sub(t0), after[r.typ], usageBetween(cpu0, cpu1)
-	if res.backlogLeft, err = c.pending(ctx, r.typ); err != nil {
+	cpu1 := TakeCPU(all...)
+	res.window, res.Stats, res.CPU = t1.Sub(t0), after[r.Type], UsageBetween(cpu0, cpu1)
+	if res.backlogLeft, err = c.Pending(ctx, r.Type); err != nil {
 		return err
 	}
-	res.probe = <-probed
-	res.failures = w.failureSummary()
-	for _, p := range c.workers {
-		if err := p.exitError(); err != nil {
+	res.Probe = <-probed
+	res.failures = w.FailureSummary()
+	for _, p := range c.Workers {
+		if err := p.ExitError(); err != nil {
 			return err
 		}
 	}
@@ -208,6 +208,6 @@ func measure(ctx context.Context, c *cluster, r row, res *rowResult) error {
 }
 
 // rowDir names a row's directory.
-func rowDir(base string, i int, r row) string {
-	return filepath.Join(base, fmt.Sprintf("row%02d-%s-%dw", i+1, r.scenario, r.workers))
+func rowDir(base string, i int, r Row) string {
+	return filepath.Join(base, fmt.Sprintf("row%02d-%s-%dw", i+1, r.Scenario, r.Workers))
 }

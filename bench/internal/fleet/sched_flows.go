@@ -3,7 +3,6 @@ package fleet
 import (
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/couponq/couponq/internal/worker"
@@ -22,8 +21,8 @@ type flowsCost struct {
 	rssStart     int64 // largest worker RSS once started, before any job
 	rssPeak      int64 // largest worker peak RSS at the end
 	natsRSS      int64 // nats-server's RSS at the end
-	nats         natsCounters
-	natsAfter    natsCounters
+	nats         NATSCounters
+	natsAfter    NATSCounters
 	kvBytes      uint64 // limiter state bucket
 	accepted     int64
 	status429    int64
@@ -57,7 +56,7 @@ func runFlows(e *schedEnv) *schedReport {
 		fmt.Sprintf("%.3f / %.3f ms (%+.1f%%)", perJob(one), perJob(many), 100*g), "≤ +10%", verdict(g <= 0.10))
 	gp := growth(float64(one.rssPeak), float64(many.rssPeak))
 	rep.add(fmt.Sprintf("worker peak RSS (largest worker): 1 flow / %d flows [after start-up, before jobs]", many.flows),
-		fmt.Sprintf("%s / %s (%+.1f%%) [%s / %s]", mib(one.rssPeak), mib(many.rssPeak), 100*gp, mib(one.rssStart), mib(many.rssStart)),
+		fmt.Sprintf("%s / %s (%+.1f%%) [%s / %s]", MiB(one.rssPeak), MiB(many.rssPeak), 100*gp, MiB(one.rssStart), MiB(many.rssStart)),
 		"≤ +10%", verdict(gp <= 0.10))
 	for _, c := range []flowsCost{one, many} {
 		rate := float64(c.jobs) / c.took.Seconds()
@@ -76,7 +75,7 @@ func runFlows(e *schedEnv) *schedReport {
 				float64(dc)/float64(many.flows-1), worker.FlowsStream, many.consumers, one.consumers,
 				float64(int64(many.kvBytes)-int64(one.kvBytes))/float64(many.flows-1), many.kvBytes, one.kvBytes,
 				float64(many.natsAfter.Memory-one.natsAfter.Memory)/float64(many.flows-1),
-				mib(many.natsRSS), mib(one.natsRSS), float64(many.natsRSS-one.natsRSS)/1024/float64(many.flows-1)),
+				MiB(many.natsRSS), MiB(one.natsRSS), float64(many.natsRSS-one.natsRSS)/1024/float64(many.flows-1)),
 			"", 0)
 	}
 	for _, c := range []flowsCost{one, many} {
@@ -84,8 +83,8 @@ func runFlows(e *schedEnv) *schedReport {
 		ideal := time.Duration(float64(perFlow-1) / (e.o.FlowRate / float64(c.flows)) * float64(time.Second))
 		rep.add(fmt.Sprintf("%d flow(s): per flow, publish start → first result; first → last of its %d results (paced: %s)", c.flows, perFlow, ideal.Round(time.Millisecond)),
 			fmt.Sprintf("p50 %s, p99 %s, max %s; p50 %s, p99 %s, max %s",
-				ms(percentile(c.firstWait, 50)), ms(percentile(c.firstWait, 99)), ms(percentile(c.firstWait, 100)),
-				ms(percentile(c.spread, 50)), ms(percentile(c.spread, 99)), ms(percentile(c.spread, 100))),
+				MS(Percentile(c.firstWait, 50)), MS(Percentile(c.firstWait, 99)), MS(Percentile(c.firstWait, 100)),
+				MS(Percentile(c.spread, 50)), MS(Percentile(c.spread, 99)), MS(Percentile(c.spread, 100))),
 			"", 0)
 	}
 	rep.note("start-up until every worker heartbeats: 1 flow %s, %d flows %s (sandbox keys shared: one RSA pair set for all accounts)",
@@ -109,19 +108,19 @@ func flowsRun(e *schedEnv, rep *schedReport, n int) (flowsCost, error) {
 		ids[i] = strconv.Itoa(firstFlowMchID + i)
 	}
 	per := e.o.FlowRate / float64(n)
-	cfg := clusterConfig{
-		merchants: ids,
+	cfg := ClusterConfig{
+		Merchants: ids,
 		// The sandbox allows half as much again: this run measures cost, and
 		// at a configured 1/s the limiter's 1.5% headroom (15 ms) is less
 		// than arrival jitter (bench/ratelimit measures limit accuracy).
-		real:         map[marketing.Operation]int{t: ceilRate(per * 1.5)},
-		workerLimits: map[marketing.Operation]float64{t: per},
+		Real:         map[marketing.Operation]int{t: ceilRate(per * 1.5)},
+		WorkerLimits: map[marketing.Operation]float64{t: per},
 	}
 	prof, tweak, err := newHeapProfiler(e.o.Profile, fmt.Sprintf("flows-%d", n))
 	if err != nil {
 		return cost, err
 	}
-	cfg.tweak = tweak
+	cfg.Tweak = tweak
 	t0 := time.Now()
 	c, stop, err := e.startRun(rep, fmt.Sprintf("flows-%d", n), cfg)
 	defer stop()
@@ -129,24 +128,24 @@ func flowsRun(e *schedEnv, rep *schedReport, n int) (flowsCost, error) {
 		return cost, err
 	}
 	cost.startup = time.Since(t0)
-	w, err := watchResults(ctx, c.js, func(string) bool { return true })
+	w, err := WatchResults(ctx, c.JS, func(string) bool { return true })
 	if err != nil {
 		return cost, err
 	}
-	defer w.stop()
-	mon := natsMonitor{baseURL: c.monitorURL}
+	defer w.Stop()
+	mon := NATSMonitor{BaseURL: c.MonitorURL}
 	var wpids []int
-	for _, p := range c.workers {
-		wpids = append(wpids, p.pid())
-		cost.rssStart = max(cost.rssStart, readProcMem(p.pid()).rss)
+	for _, p := range c.Workers {
+		wpids = append(wpids, p.PID())
+		cost.rssStart = max(cost.rssStart, ReadProcMem(p.PID()).RSS)
 	}
-	before, err := mon.counters(ctx)
+	before, err := mon.Counters(ctx)
 	if err != nil {
 		return cost, err
 	}
-	cpu0 := takeCPU(append(wpids, c.nats.pid())...)
+	cpu0 := TakeCPU(append(wpids, c.NATS.PID())...)
 	start := time.Now()
-	producer := jobs.NewProducer(c.js, jobs.ProducerConfig{})
+	producer := jobs.NewProducer(c.JS, jobs.ProducerConfig{})
 	b := producer.NewBatch(jobs.BatchConfig{Window: 1024})
 	for i := 0; i < e.o.FlowJobs; i++ {
 		m := i % n
@@ -160,84 +159,52 @@ func flowsRun(e *schedEnv, rep *schedReport, n int) (flowsCost, error) {
 	}
 	expect := time.Duration(float64(e.o.FlowJobs)/e.o.FlowRate*2*float64(time.Second)) + 2*time.Minute
 	deadline := time.Now().Add(expect)
-	for w.total(t) < e.o.FlowJobs {
+	for w.Total(t) < e.o.FlowJobs {
 		if time.Now().After(deadline) {
-			return cost, fmt.Errorf("%d flows: %d of %d results after %s (logs in %s)", n, w.total(t), e.o.FlowJobs, expect, c.dir)
+			return cost, fmt.Errorf("%d flows: %d of %d results after %s (logs in %s)", n, w.Total(t), e.o.FlowJobs, expect, c.Dir)
 		}
 		if err := prof.sample(ctx, c); err != nil {
 			return cost, err
 		}
-		if err := sleep(ctx, 50*time.Millisecond); err != nil {
+		if err := Sleep(ctx, 50*time.Millisecond); err != nil {
 			return cost, err
 		}
 	}
 	cost.took = time.Since(start)
-	cpu1 := takeCPU(append(wpids, c.nats.pid())...)
-	use := usageBetween(cpu0, cpu1)
-	el := cpu1.at.Sub(cpu0.at).Seconds()
-	cost.workerCPU = use.sum(wpids...) * el
-	cost.natsCPU = use.sum(c.nats.pid()) * el
+	cpu1 := TakeCPU(append(wpids, c.NATS.PID())...)
+	use := UsageBetween(cpu0, cpu1)
+	el := cpu1.At.Sub(cpu0.At).Seconds()
+	cost.workerCPU = use.Sum(wpids...) * el
+	cost.natsCPU = use.Sum(c.NATS.PID()) * el
 	for _, pid := range wpids {
-		cost.rssPeak = max(cost.rssPeak, readProcMem(pid).peak)
+		cost.rssPeak = max(cost.rssPeak, ReadProcMem(pid).Peak)
 	}
-	cost.natsRSS = readProcMem(c.nats.pid()).rss
+	cost.natsRSS = ReadProcMem(c.NATS.PID()).RSS
 	if err := prof.finish(ctx, c); err != nil {
 		return cost, err
 	}
-	after, err := mon.counters(ctx)
+	after, err := mon.Counters(ctx)
 	if err != nil {
 		return cost, err
 	}
-	cost.nats, cost.natsAfter = after.sub(before), after
-	stats, err := c.admin.Stats(ctx)
+	cost.nats, cost.natsAfter = after.Sub(before), after
+	stats, err := c.Admin.Stats(ctx)
 	if err != nil {
 		return cost, err
 	}
 	s := stats[marketing.Operation(t)]
 	cost.accepted, cost.status429 = s.Status2xx+s.Status4xx+s.Status5xx, s.Status429
-	if st, err := c.js.Stream(ctx, worker.FlowsStream); err == nil {
+	if st, err := c.JS.Stream(ctx, worker.FlowsStream); err == nil {
 		if info, err := st.Info(ctx); err == nil {
 			cost.consumers = info.State.Consumers
 		}
 	}
-	if st, err := c.js.Stream(ctx, "KV_"+ratelimit.DefaultStateBucket); err == nil {
+	if st, err := c.JS.Stream(ctx, "KV_"+ratelimit.DefaultStateBucket); err == nil {
 		if info, err := st.Info(ctx); err == nil {
 			cost.kvBytes = info.State.Bytes
 		}
 	}
-	cost.failedResult = w.failureSummary()
-	cost.firstWait, cost.spread = perFlowTimes(w, start)
+	cost.failedResult = w.FailureSummary()
+	cost.firstWait, cost.spread = w.PerFlowTimes(start)
 	return cost, nil
-}
-
-// perFlowTimes groups the arrivals by flow (the id prefix up to the job
-// number) and returns each flow's first result after start and the span
-// from its first to its last result.
-func perFlowTimes(w *watcher, start time.Time) (first, spread []time.Duration) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	type span struct{ lo, hi time.Time }
-	flows := map[string]*span{}
-	for id, at := range w.arrivals {
-		i := strings.LastIndexByte(id, '-')
-		if i < 0 {
-			continue
-		}
-		s := flows[id[:i]]
-		if s == nil {
-			flows[id[:i]] = &span{at, at}
-			continue
-		}
-		if at.Before(s.lo) {
-			s.lo = at
-		}
-		if at.After(s.hi) {
-			s.hi = at
-		}
-	}
-	for _, s := range flows {
-		first = append(first, s.lo.Sub(start))
-		spread = append(spread, s.hi.Sub(s.lo))
-	}
-	return first, spread
 }

@@ -42,10 +42,10 @@ func runUseIsolation(e *schedEnv) *schedReport {
 // limit and publishes UseFactor times it per second during the run.
 func isolation(e *schedEnv, rep *schedReport, t jobs.Type, limitA int) error {
 	ctx := e.ctx
-	cfg := clusterConfig{merchants: []string{merchantA, merchantB}, yardstick: yardstickMchID}
+	cfg := ClusterConfig{Merchants: []string{merchantA, merchantB}, Yardstick: yardstickMchID}
 	limit := marketing.Operation(t).AssumedLimit()
 	if limitA > 0 && limitA != limit {
-		cfg.merchantLimits = map[string]map[marketing.Operation]int{merchantA: {t: limitA}}
+		cfg.MerchantLimits = map[string]map[marketing.Operation]int{merchantA: {t: limitA}}
 		limit = limitA
 	}
 	c, stop, err := e.startRun(rep, string(t), cfg)
@@ -58,19 +58,19 @@ func isolation(e *schedEnv, rep *schedReport, t jobs.Type, limitA int) error {
 	b := jobSpec{typ: t, mchid: merchantB, prefix: "BW"}
 	zIntake := jobSpec{typ: t, mchid: yardstickMchID, prefix: "ZI"}
 	z := jobSpec{typ: t, mchid: yardstickMchID, prefix: "ZW"}
-	w, err := watchResults(ctx, c.js, func(id string) bool {
+	w, err := WatchResults(ctx, c.JS, func(id string) bool {
 		return strings.HasPrefix(id, bIntake.idPrefix()) || strings.HasPrefix(id, b.idPrefix())
 	})
 	if err != nil {
 		return err
 	}
-	defer w.stop()
-	direct, err := directClientFor(c.keysDir, c.sandboxURL, yardstickMchID)
+	defer w.Stop()
+	direct, err := directClientFor(c.KeysDir, c.SandboxURL, yardstickMchID)
 	if err != nil {
 		return err
 	}
 	defer direct.Close()
-	producer := jobs.NewProducer(c.js, jobs.ProducerConfig{})
+	producer := jobs.NewProducer(c.JS, jobs.ProducerConfig{})
 	probe := func(s, y jobSpec, done <-chan struct{}) *jobProbe {
 		return &jobProbe{producer: producer, w: w, spec: s, every: e.o.ProbeEvery, direct: direct, yardstick: y, done: done}
 	}
@@ -79,7 +79,7 @@ func isolation(e *schedEnv, rep *schedReport, t jobs.Type, limitA int) error {
 	var published int
 	pubErr := make(chan error, 1)
 	phase1 := make(chan struct{})
-	intakeRes := make(chan probeResult, 1)
+	intakeRes := make(chan ProbeResult, 1)
 	go func() { intakeRes <- probe(bIntake, zIntake, phase1).run(ctx, time.Hour) }()
 	if limitA == 0 {
 		took, err := publishAll(ctx, producer, a, 0, e.o.Campaign)
@@ -103,7 +103,7 @@ func isolation(e *schedEnv, rep *schedReport, t jobs.Type, limitA int) error {
 			published = n
 			pubErr <- err
 		}()
-		if err := sleep(ctx, e.o.Warmup); err != nil {
+		if err := Sleep(ctx, e.o.Warmup); err != nil {
 			close(phase1)
 			<-intakeRes
 			return err
@@ -112,27 +112,27 @@ func isolation(e *schedEnv, rep *schedReport, t jobs.Type, limitA int) error {
 	}
 	in := <-intakeRes
 	if limitA == 0 {
-		rep.add(fmt.Sprintf("B's %s while A's %d jobs are published and routed (%d probes)", t, e.o.Campaign, len(in.queued)),
+		rep.add(fmt.Sprintf("B's %s while A's %d jobs are published and routed (%d probes)", t, e.o.Campaign, len(in.Queued)),
 			latencyText(in), "none (the contract subject is one FIFO per type until intake routes it)", 0)
-		if err := sleep(ctx, e.o.Warmup); err != nil {
+		if err := Sleep(ctx, e.o.Warmup); err != nil {
 			return err
 		}
 	}
 
 	// Phase 2: the measured window.
-	if err := c.admin.ResetStats(ctx); err != nil {
+	if err := c.Admin.ResetStats(ctx); err != nil {
 		return err
 	}
 	t0 := time.Now()
-	cpu0 := takeCPU(c.pids()...)
+	cpu0 := TakeCPU(c.PIDs()...)
 	res := probe(b, z, nil).run(ctx, e.o.Window)
 	window := time.Since(t0) // includes the wait for the last results
-	rep.note("%s", c.cpuNote(usageBetween(cpu0, takeCPU(c.pids()...))))
-	statsA, err := c.admin.StatsFor(ctx, merchantA)
+	rep.note("%s", c.CPUNote(UsageBetween(cpu0, TakeCPU(c.PIDs()...))))
+	statsA, err := c.Admin.StatsFor(ctx, merchantA)
 	if err != nil {
 		return err
 	}
-	statsB, err := c.admin.StatsFor(ctx, merchantB)
+	statsB, err := c.Admin.StatsFor(ctx, merchantB)
 	if err != nil {
 		return err
 	}
@@ -150,31 +150,31 @@ func isolation(e *schedEnv, rep *schedReport, t jobs.Type, limitA int) error {
 	sA := statsA[marketing.Operation(t)]
 	accepted := sA.Status2xx + sA.Status4xx + sA.Status5xx
 	achieved := float64(accepted) / window.Seconds()
-	api99 := percentile(res.direct, 99)
+	api99 := Percentile(res.Direct, 99)
 	target := api99 + apiSlack
-	rep.add(fmt.Sprintf("B's %s enqueue→result p50 / p99 (%d probes) [API p50 / p99]", t, len(res.queued)),
-		fmt.Sprintf("%s [API %s / %s]", latencyText(res), ms(percentile(res.direct, 50)), ms(api99)),
-		fmt.Sprintf("p99 ≤ API p99 + 50 ms = %s", ms(target)),
-		verdict(res.missing == 0 && res.failed == 0 && len(res.queued) > 0 && percentile(res.queued, 99) <= target))
+	rep.add(fmt.Sprintf("B's %s enqueue→result p50 / p99 (%d probes) [API p50 / p99]", t, len(res.Queued)),
+		fmt.Sprintf("%s [API %s / %s]", latencyText(res), MS(Percentile(res.Direct, 50)), MS(api99)),
+		fmt.Sprintf("p99 ≤ API p99 + 50 ms = %s", MS(target)),
+		verdict(res.Missing == 0 && res.Failed == 0 && len(res.Queued) > 0 && Percentile(res.Queued, 99) <= target))
 	rep.add(fmt.Sprintf("A's utilization of %d/s; max in any sliding 1 s", limit),
-		fmt.Sprintf("%s (%.2f/s); max %d; 429s %d", pct(achieved/float64(limit)), achieved, sA.MaxAcceptedPerSecond, sA.Status429),
+		fmt.Sprintf("%s (%.2f/s); max %d; 429s %d", Pct(achieved/float64(limit)), achieved, sA.MaxAcceptedPerSecond, sA.Status429),
 		fmt.Sprintf("≥ 97%%; max ≤ %d", limit),
 		verdict(achieved/float64(limit) >= 0.97 && sA.MaxAcceptedPerSecond <= int64(limit)))
 	rep.note("window %.1f s; A: %d requests, %d accepted, %d 429s, %d still queued in its flow after the window", window.Seconds(), sA.Requests, accepted, sA.Status429, backlogA)
 	sB := statsB[marketing.Operation(t)]
 	rep.note("B: %d requests, %d 429s; probes: %d measured, %d without result within %s, %d publish errors; direct API calls %d, %d errors",
-		sB.Requests, sB.Status429, len(res.queued), res.missing, resultGrace, res.failed, len(res.direct), res.directFailed)
+		sB.Requests, sB.Status429, len(res.Queued), res.Missing, ResultGrace, res.Failed, len(res.Direct), res.DirectFailed)
 	rep.note("%s", storageNote(ctx, c))
-	if res.directErr != nil {
-		rep.note("last direct API error: %v", res.directErr)
+	if res.DirectErr != nil {
+		rep.note("last direct API error: %v", res.DirectErr)
 	}
-	if lag, err := c.pending(ctx, t); err == nil && lag > 0 {
+	if lag, err := c.Pending(ctx, t); err == nil && lag > 0 {
 		rep.note("after the window %d jobs were still waiting for intake in %s (not yet routed to their flows)", lag, jobs.JobsStream)
 	}
 	if backlogA == 0 {
 		rep.note("WARNING: A's backlog ran out during the window")
 	}
-	if f := w.failureSummary(); len(f) > 0 {
+	if f := w.FailureSummary(); len(f) > 0 {
 		rep.note("failed results: %s", strings.Join(f, ", "))
 	}
 	return nil
@@ -182,23 +182,23 @@ func isolation(e *schedEnv, rep *schedReport, t jobs.Type, limitA int) error {
 
 // latencyText is "p50 / p99 ms" of the queued latencies, with the maximum
 // and any missing results.
-func latencyText(r probeResult) string {
-	s := fmt.Sprintf("%s / %s (max %s)", ms(percentile(r.queued, 50)), ms(percentile(r.queued, 99)), ms(percentile(r.queued, 100)))
-	if r.missing > 0 || r.failed > 0 {
-		s += fmt.Sprintf("; %d missing, %d not published", r.missing, r.failed)
+func latencyText(r ProbeResult) string {
+	s := fmt.Sprintf("%s / %s (max %s)", MS(Percentile(r.Queued, 50)), MS(Percentile(r.Queued, 99)), MS(Percentile(r.Queued, 100)))
+	if r.Missing > 0 || r.Failed > 0 {
+		s += fmt.Sprintf("; %d missing, %d not published", r.Missing, r.Failed)
 	}
 	return s
 }
 
 // flowBacklog counts the jobs of one flow waiting in the flows stream.
-func flowBacklog(ctx context.Context, c *cluster, t jobs.Type, id string) (uint64, error) {
-	s, err := c.js.Stream(ctx, worker.FlowsStream)
+func flowBacklog(ctx context.Context, c *Cluster, t jobs.Type, id string) (uint64, error) {
+	s, err := c.JS.Stream(ctx, worker.FlowsStream)
 	if err != nil {
 		return 0, fmt.Errorf("flows stream: %w", err)
 	}
 	var n uint64
 	filter := worker.FlowSubjectPrefix + string(t) + "." + id + ".>"
-	sub, err := s.Info(ctx, jetstreamSubjects(filter))
+	sub, err := s.Info(ctx, JetStreamSubjects(filter))
 	if err != nil {
 		return 0, fmt.Errorf("flows stream: %w", err)
 	}
@@ -214,10 +214,10 @@ func ceilRate(r float64) int { return max(1, int(math.Ceil(r-1e-9))) }
 
 // storageNote gives the bytes per stored message of the flows and results
 // streams: what a waiting job and a kept result cost in storage.
-func storageNote(ctx context.Context, c *cluster) string {
+func storageNote(ctx context.Context, c *Cluster) string {
 	var parts []string
 	for _, name := range []string{jobs.JobsStream, worker.FlowsStream, jobs.ResultsStream} {
-		s, err := c.js.Stream(ctx, name)
+		s, err := c.JS.Stream(ctx, name)
 		if err != nil {
 			continue
 		}

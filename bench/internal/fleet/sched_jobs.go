@@ -35,8 +35,8 @@ func (s jobSpec) job(i int) jobs.Job {
 			OutRequestNo:    s.requestNo(i),
 			DisplayInfo: &marketing.ProductCouponDisplayInfo{
 				Name:          fmt.Sprintf("bench %d", i%100_000_000), // 3-15 characters
-				ImageURL:      imageURL,
-				BackgroundURL: imageURL,
+				ImageURL:      ImageURL,
+				BackgroundURL: ImageURL,
 			},
 			BrandID: sandbox.FixtureBrandID,
 		})
@@ -151,7 +151,7 @@ func directClientFor(keysDir, baseURL, id string) (*wechat.Client, error) {
 // else uses): the second is the API's own latency under the same load.
 type jobProbe struct {
 	producer  *jobs.Producer
-	w         *watcher
+	w         *Watcher
 	spec      jobSpec
 	every     time.Duration
 	direct    *wechat.Client // nil: no direct calls
@@ -162,10 +162,10 @@ type jobProbe struct {
 
 // run probes for d and returns the latencies once every result has
 // arrived or resultGrace has passed. The watcher must track spec's ids.
-func (p *jobProbe) run(ctx context.Context, d time.Duration) probeResult {
+func (p *jobProbe) run(ctx context.Context, d time.Duration) ProbeResult {
 	var (
 		mu     sync.Mutex
-		res    probeResult
+		res    ProbeResult
 		starts = map[string]time.Time{}
 		wg     sync.WaitGroup
 	)
@@ -181,7 +181,7 @@ func (p *jobProbe) run(ctx context.Context, d time.Duration) probeResult {
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
-				res.failed++
+				res.Failed++
 				return
 			}
 			starts[p.spec.msgID(i)] = start
@@ -206,11 +206,11 @@ func (p *jobProbe) run(ctx context.Context, d time.Duration) probeResult {
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
-				res.directFailed++
-				res.directErr = err
+				res.DirectFailed++
+				res.DirectErr = err
 				return
 			}
-			res.direct = append(res.direct, lat)
+			res.Direct = append(res.Direct, lat)
 		}()
 		select {
 		case <-tick.C:
@@ -222,6 +222,6 @@ func (p *jobProbe) run(ctx context.Context, d time.Duration) probeResult {
 		}
 	}
 	wg.Wait()
-	res.queued, res.missing = p.w.latencies(ctx, starts)
+	res.Queued, res.Missing = p.w.Latencies(ctx, starts)
 	return res
 }

@@ -100,7 +100,7 @@ func ParseSchedOptions(args []string, stderr io.Writer) (SchedOptions, error) {
 	fs.StringVar(&o.Profile, "profile", "", "write the workers' heap profiles of the flows scenario into this directory (pprof on; not for the figures)")
 	fs.BoolVar(&o.Keep, "keep", false, "keep the temporary directory with logs, configs and stores")
 	fs.StringVar(&o.TempDir, "tmp", "", "parent of the temporary directory (default: the system temp dir)")
-	if err := parseArgs(fs, args, &o.Quick, map[string]func(){
+	if err := ParseArgs(fs, args, &o.Quick, map[string]func(){
 		"warmup":      func() { o.Warmup = 2 * time.Second },
 		"window":      func() { o.Window = 15 * time.Second },
 		"campaign":    func() { o.Campaign = 10_000 },
@@ -113,7 +113,7 @@ func ParseSchedOptions(args []string, stderr io.Writer) (SchedOptions, error) {
 		return o, err
 	}
 	var err error
-	if o.Scenarios, err = pickNames("scenarios", "scenario", scenarios, schedScenarios); err != nil {
+	if o.Scenarios, err = PickNames("scenarios", "scenario", scenarios, schedScenarios); err != nil {
 		return o, err
 	}
 	switch {

@@ -29,7 +29,7 @@ func priority(e *schedEnv, rep *schedReport) error {
 	ctx := e.ctx
 	t := jobs.TypeProductCouponUpdate
 	limit := marketing.Operation(t).AssumedLimit()
-	c, stop, err := e.startRun(rep, "priority", clusterConfig{yardstick: yardstickMchID})
+	c, stop, err := e.startRun(rep, "priority", ClusterConfig{Yardstick: yardstickMchID})
 	defer stop()
 	if err != nil {
 		return err
@@ -37,17 +37,17 @@ func priority(e *schedEnv, rep *schedReport) error {
 	campaign := jobSpec{typ: t, mchid: merchantA, prefix: "C", priority: jobs.LeastUrgent, key: "campaign-1"}
 	urgent := jobSpec{typ: t, mchid: merchantA, prefix: "U", priority: jobs.MostUrgent}
 	z := jobSpec{typ: t, mchid: yardstickMchID, prefix: "Z"}
-	w, err := watchResults(ctx, c.js, func(id string) bool { return strings.HasPrefix(id, urgent.idPrefix()) })
+	w, err := WatchResults(ctx, c.JS, func(id string) bool { return strings.HasPrefix(id, urgent.idPrefix()) })
 	if err != nil {
 		return err
 	}
-	defer w.stop()
-	direct, err := directClientFor(c.keysDir, c.sandboxURL, yardstickMchID)
+	defer w.Stop()
+	direct, err := directClientFor(c.KeysDir, c.SandboxURL, yardstickMchID)
 	if err != nil {
 		return err
 	}
 	defer direct.Close()
-	producer := jobs.NewProducer(c.js, jobs.ProducerConfig{})
+	producer := jobs.NewProducer(c.JS, jobs.ProducerConfig{})
 	// Enough campaign to outlast the window with a margin.
 	n := int(math.Ceil(float64(limit) * (e.o.Warmup + e.o.Window + 30*time.Second).Seconds()))
 	took, err := publishAll(ctx, producer, campaign, 0, n)
@@ -57,19 +57,19 @@ func priority(e *schedEnv, rep *schedReport) error {
 	if _, err := waitIntake(ctx, c, t, intakeTimeout); err != nil {
 		return err
 	}
-	if err := sleep(ctx, e.o.Warmup); err != nil {
+	if err := Sleep(ctx, e.o.Warmup); err != nil {
 		return err
 	}
-	if err := c.admin.ResetStats(ctx); err != nil {
+	if err := c.Admin.ResetStats(ctx); err != nil {
 		return err
 	}
 	t0 := time.Now()
 	p := &jobProbe{producer: producer, w: w, spec: urgent, every: e.o.ProbeEvery, direct: direct, yardstick: z}
-	cpu0 := takeCPU(c.pids()...)
+	cpu0 := TakeCPU(c.PIDs()...)
 	res := p.run(ctx, e.o.Window)
 	window := time.Since(t0)
-	rep.note("%s", c.cpuNote(usageBetween(cpu0, takeCPU(c.pids()...))))
-	stats, err := c.admin.StatsFor(ctx, merchantA)
+	rep.note("%s", c.CPUNote(UsageBetween(cpu0, TakeCPU(c.PIDs()...))))
+	stats, err := c.Admin.StatsFor(ctx, merchantA)
 	if err != nil {
 		return err
 	}
@@ -81,15 +81,15 @@ func priority(e *schedEnv, rep *schedReport) error {
 	accepted := s.Status2xx + s.Status4xx + s.Status5xx
 	achieved := float64(accepted) / window.Seconds()
 	rep.add(fmt.Sprintf("A's priority-1 update enqueue→result p50 / p99, one every %s during its priority-5 campaign at %d/s (%d probes) [API p50 / p99]",
-		e.o.ProbeEvery, limit, len(res.queued)),
-		fmt.Sprintf("%s [API %s / %s]", latencyText(res), ms(percentile(res.direct, 50)), ms(percentile(res.direct, 99))),
-		"p99 ≤ 300 ms", verdict(res.missing == 0 && len(res.queued) > 0 && percentile(res.queued, 99) <= priorityTarget))
+		e.o.ProbeEvery, limit, len(res.Queued)),
+		fmt.Sprintf("%s [API %s / %s]", latencyText(res), MS(Percentile(res.Direct, 50)), MS(Percentile(res.Direct, 99))),
+		"p99 ≤ 300 ms", verdict(res.Missing == 0 && len(res.Queued) > 0 && Percentile(res.Queued, 99) <= priorityTarget))
 	rep.add(fmt.Sprintf("A's utilization of %d/s (campaign + urgent); max in any sliding 1 s", limit),
-		fmt.Sprintf("%s (%.2f/s); max %d; 429s %d", pct(achieved/float64(limit)), achieved, s.MaxAcceptedPerSecond, s.Status429),
+		fmt.Sprintf("%s (%.2f/s); max %d; 429s %d", Pct(achieved/float64(limit)), achieved, s.MaxAcceptedPerSecond, s.Status429),
 		fmt.Sprintf("≥ 97%%; max ≤ %d", limit), verdict(achieved/float64(limit) >= 0.97 && s.MaxAcceptedPerSecond <= int64(limit)))
 	rep.note("campaign of %d priority-5 jobs published in %s; %d still queued after the window (must be > 0); window %.1f s",
 		n, took.Round(time.Millisecond), backlog, window.Seconds())
-	if f := w.failureSummary(); len(f) > 0 {
+	if f := w.FailureSummary(); len(f) > 0 {
 		rep.note("failed results: %s", strings.Join(f, ", "))
 	}
 	return nil
@@ -109,26 +109,26 @@ func fairness(e *schedEnv, rep *schedReport) error {
 	ctx := e.ctx
 	t := jobs.TypeProductCouponUpdate
 	limit := marketing.Operation(t).AssumedLimit()
-	c, stop, err := e.startRun(rep, "fairness", clusterConfig{})
+	c, stop, err := e.startRun(rep, "fairness", ClusterConfig{})
 	defer stop()
 	if err != nil {
 		return err
 	}
 	k1 := jobSpec{typ: t, mchid: merchantA, prefix: "K1", priority: jobs.LeastUrgent, key: "campaign-1"}
 	k2 := jobSpec{typ: t, mchid: merchantA, prefix: "K2", priority: jobs.LeastUrgent, key: "campaign-2"}
-	w, err := watchResults(ctx, c.js, func(id string) bool {
+	w, err := WatchResults(ctx, c.JS, func(id string) bool {
 		return strings.HasPrefix(id, k1.idPrefix()) || strings.HasPrefix(id, k2.idPrefix())
 	})
 	if err != nil {
 		return err
 	}
-	defer w.stop()
-	producer := jobs.NewProducer(c.js, jobs.ProducerConfig{})
+	defer w.Stop()
+	producer := jobs.NewProducer(c.JS, jobs.ProducerConfig{})
 	if _, err := publishAll(ctx, producer, k1, 0, e.o.FairFirst); err != nil {
 		return err
 	}
 	start1 := time.Now()
-	if err := sleep(ctx, e.o.FairDelay); err != nil {
+	if err := Sleep(ctx, e.o.FairDelay); err != nil {
 		return err
 	}
 	start2 := time.Now()
@@ -138,15 +138,15 @@ func fairness(e *schedEnv, rep *schedReport) error {
 	// Wait for the second campaign's last result: at half the budget.
 	expect := time.Duration(float64(e.o.FairSecond)/float64(limit)*2*float64(time.Second)) + time.Minute
 	deadline := time.Now().Add(expect)
-	for w.countPrefix(k2.idPrefix()) < e.o.FairSecond {
+	for w.CountPrefix(k2.idPrefix()) < e.o.FairSecond {
 		if time.Now().After(deadline) {
-			return fmt.Errorf("campaign-2: %d of %d results after %s", w.countPrefix(k2.idPrefix()), e.o.FairSecond, expect)
+			return fmt.Errorf("campaign-2: %d of %d results after %s", w.CountPrefix(k2.idPrefix()), e.o.FairSecond, expect)
 		}
-		if err := sleep(ctx, 100*time.Millisecond); err != nil {
+		if err := Sleep(ctx, 100*time.Millisecond); err != nil {
 			return err
 		}
 	}
-	a1, a2 := w.arrivalsWithPrefix(k1.idPrefix()), w.arrivalsWithPrefix(k2.idPrefix())
+	a1, a2 := w.ArrivalsWithPrefix(k1.idPrefix()), w.ArrivalsWithPrefix(k2.idPrefix())
 	end := a2[len(a2)-1]
 	if len(a1) >= e.o.FairFirst && a1[len(a1)-1].Before(end) {
 		end = a1[len(a1)-1]
@@ -171,11 +171,11 @@ func fairness(e *schedEnv, rep *schedReport) error {
 	rep.add(fmt.Sprintf("share of the flow's budget while both campaigns have work (%.1f s): campaign-1 (%d jobs) / campaign-2 (%d jobs, started %s later)",
 		span.Seconds(), e.o.FairFirst, e.o.FairSecond, e.o.FairDelay),
 		fmt.Sprintf("%s / %s (%d / %d results, %.2f/s together); campaign-2's share per 5 s slice %s-%s",
-			pct(1-share2), pct(share2), n1, n2, float64(n1+n2)/span.Seconds(), pct(lo), pct(hi)),
+			Pct(1-share2), Pct(share2), n1, n2, float64(n1+n2)/span.Seconds(), Pct(lo), Pct(hi)),
 		"each 50% ± 10%", verdict(ok))
 	rep.note("campaign-1 alone before campaign-2: %d results in %.1f s; campaign-2's first result %s after its publish started",
-		countBetween(a1, start1, start2), start2.Sub(start1).Seconds(), ms(a2[0].Sub(start2)))
-	if f := w.failureSummary(); len(f) > 0 {
+		countBetween(a1, start1, start2), start2.Sub(start1).Seconds(), MS(a2[0].Sub(start2)))
+	if f := w.FailureSummary(); len(f) > 0 {
 		rep.note("failed results: %s", strings.Join(f, ", "))
 	}
 	return nil

@@ -37,7 +37,7 @@ func newHeapProfiler(dir, run string) (*heapProfiler, func(doc map[string]any), 
 	tweak := func(doc map[string]any) {
 		w, _ := doc["worker"].(map[string]any)
 		id, _ := w["id"].(string)
-		port, err := freePort()
+		port, err := FreePort()
 		if err != nil {
 			return // the run goes on without this worker's profiles
 		}
@@ -53,13 +53,13 @@ func newHeapProfiler(dir, run string) (*heapProfiler, func(doc map[string]any), 
 // sample takes a heap profile (and the text form with the runtime's
 // MemStats) of every worker whose RSS grew by more than 3% since its last
 // one.
-func (p *heapProfiler) sample(ctx context.Context, c *cluster) error {
+func (p *heapProfiler) sample(ctx context.Context, c *Cluster) error {
 	if p == nil {
 		return nil
 	}
-	for i, w := range c.workers {
-		id := c.workerIDs[i]
-		rss := readProcMem(w.pid()).rss
+	for i, w := range c.Workers {
+		id := c.WorkerIDs[i]
+		rss := ReadProcMem(w.PID()).RSS
 		p.mu.Lock()
 		if p.start.IsZero() {
 			p.start = time.Now()
@@ -81,7 +81,7 @@ func (p *heapProfiler) sample(ctx context.Context, c *cluster) error {
 
 // finish takes every worker's end-of-run heap profile (its alloc_space
 // covers the whole run) and writes the RSS samples as rss.csv.
-func (p *heapProfiler) finish(ctx context.Context, c *cluster) error {
+func (p *heapProfiler) finish(ctx context.Context, c *Cluster) error {
 	if p == nil {
 		return nil
 	}
@@ -91,7 +91,7 @@ func (p *heapProfiler) finish(ctx context.Context, c *cluster) error {
 	if err := os.WriteFile(filepath.Join(p.dir, p.run, "rss.csv"), []byte(csv), 0o644); err != nil {
 		return fmt.Errorf("rss samples: %w", err)
 	}
-	for _, id := range c.workerIDs {
+	for _, id := range c.WorkerIDs {
 		if err := p.take(ctx, id, "end"); err != nil {
 			return err
 		}
@@ -109,12 +109,12 @@ func (p *heapProfiler) take(ctx context.Context, id, tag string) error {
 	if addr == "" {
 		return nil
 	}
-	wp := &workerProfiler{dir: filepath.Join(p.dir, p.run), addr: addr}
-	if err := wp.get(ctx, "heap", fmt.Sprintf("%s-heap-%s.pprof", id, tag)); err != nil {
+	wp := &WorkerProfiler{Dir: filepath.Join(p.dir, p.run), Addr: addr}
+	if err := wp.Get(ctx, "heap", fmt.Sprintf("%s-heap-%s.pprof", id, tag)); err != nil {
 		return err
 	}
-	if err := wp.get(ctx, "heap?debug=1", fmt.Sprintf("%s-heap-%s.txt", id, tag)); err != nil {
+	if err := wp.Get(ctx, "heap?debug=1", fmt.Sprintf("%s-heap-%s.txt", id, tag)); err != nil {
 		return err
 	}
-	return wp.get(ctx, "goroutine?debug=1", fmt.Sprintf("%s-goroutine-%s.txt", id, tag))
+	return wp.Get(ctx, "goroutine?debug=1", fmt.Sprintf("%s-goroutine-%s.txt", id, tag))
 }

@@ -8,11 +8,11 @@ import (
 )
 
 // writeSchedReport prints the scheduling benchmark's Markdown report.
-func writeSchedReport(w io.Writer, h reportHeader, o SchedOptions, reports []*schedReport, took time.Duration) {
+func writeSchedReport(w io.Writer, h Header, o SchedOptions, reports []*schedReport, took time.Duration) {
 	fmt.Fprintf(w, "## couponq flow scheduling benchmark\n\n")
-	fmt.Fprintf(w, "- command: `%s` (took %s)\n", h.command, took.Round(time.Second))
-	fmt.Fprintf(w, "- date: %s\n", h.date.UTC().Format("2006-01-02 15:04 UTC"))
-	fmt.Fprintf(w, "- machine: %s\n", h.machine)
+	fmt.Fprintf(w, "- command: `%s` (took %s)\n", h.Command, took.Round(time.Second))
+	fmt.Fprintf(w, "- date: %s\n", h.Date.UTC().Format("2006-01-02 15:04 UTC"))
+	fmt.Fprintf(w, "- machine: %s\n", h.Machine)
 	fmt.Fprintf(w, "- per scenario, fresh processes on this machine: nats-server (JetStream, file storage, default fsync), "+
 		"the sandbox (cmd/sandbox) enforcing the real limits per merchant per sliding second, %d × cmd/worker with default settings\n", o.Workers)
 	if o.SandboxNice != 0 {
@@ -22,7 +22,7 @@ func writeSchedReport(w io.Writer, h reportHeader, o SchedOptions, reports []*sc
 	}
 	fmt.Fprintf(w, "- latencies are enqueue→result at the benchmark (before the publish to the result's arrival); API latency is a signed call of "+
 		"the same operation straight to the sandbox by an otherwise idle merchant, every %s, interleaved with the probes\n", o.ProbeEvery)
-	fmt.Fprintf(w, "- code: %s\n\n", h.code)
+	fmt.Fprintf(w, "- code: %s\n\n", h.Code)
 	fmt.Fprintln(w, "| scenario | figure | measured | target | met |")
 	fmt.Fprintln(w, "|---|---|---|---|---|")
 	for _, r := range reports {

@@ -16,7 +16,7 @@ import (
 
 // Merchant accounts of the scheduling scenarios.
 const (
-	merchantA = mchid        // the busy merchant
+	merchantA = MchID        // the busy merchant
 	merchantB = "1900000002" // the merchant that must not notice A
 	// yardstickMchID makes the direct API calls: same endpoints and load,
 	// a budget nobody else uses.
@@ -63,8 +63,8 @@ func verdict(ok bool) int {
 // schedEnv is what every scenario gets.
 type schedEnv struct {
 	ctx    context.Context
-	g      *group
-	bins   binaries
+	g      *Group
+	bins   Binaries
 	base   string
 	o      SchedOptions
 	stderr io.Writer
@@ -74,7 +74,7 @@ type schedEnv struct {
 // startRun starts fresh processes for one run of a scenario (nats-server,
 // sandbox, o.Workers workers) in its own directory. The returned stop
 // stops them and records what they logged into rep; call it on every path.
-func (e *schedEnv) startRun(rep *schedReport, name string, cfg clusterConfig) (*cluster, func(), error) {
+func (e *schedEnv) startRun(rep *schedReport, name string, cfg ClusterConfig) (*Cluster, func(), error) {
 	e.runs++
 	dir := filepath.Join(e.base, fmt.Sprintf("run%02d-%s", e.runs, name))
 	rep.dirs = append(rep.dirs, dir)
@@ -82,18 +82,18 @@ func (e *schedEnv) startRun(rep *schedReport, name string, cfg clusterConfig) (*
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, stop, err
 	}
-	cfg.sandboxNice = e.o.SandboxNice
-	c, err := startCluster(e.ctx, e.g, e.bins, dir, cfg)
+	cfg.SandboxNice = e.o.SandboxNice
+	c, err := StartCluster(e.ctx, e.g, e.bins, dir, cfg)
 	stop = func() {
-		rep.killed = append(rep.killed, c.stop()...)
-		for _, n := range logNotes(c) {
+		rep.killed = append(rep.killed, c.Stop()...)
+		for _, n := range LogNotes(c) {
 			rep.logNotes = append(rep.logNotes, name+": "+n)
 		}
 	}
 	if err != nil {
 		return c, stop, err
 	}
-	if err := c.startWorkers(e.ctx, e.o.Workers); err != nil {
+	if err := c.StartWorkers(e.ctx, e.o.Workers); err != nil {
 		return c, stop, err
 	}
 	return c, stop, nil
@@ -114,16 +114,16 @@ func RunScheduling(ctx context.Context, args []string, stdout, stderr io.Writer)
 		fmt.Fprintf(stderr, "scheduling bench: %v\n", err)
 		return 2
 	}
-	root, base, code := benchSetup("scheduling bench", o.TempDir, "couponq-sched-", &o.SandboxNice, stderr)
+	root, base, code := Setup("scheduling bench", o.TempDir, "couponq-sched-", &o.SandboxNice, stderr)
 	if code != 0 {
 		return code
 	}
-	g := &group{}
-	defer g.stopAll(time.Second)
+	g := &Group{}
+	defer g.StopAll(time.Second)
 	started := time.Now()
-	h := reportHeader{command: schedCommandLine(args), date: started, machine: machineInfo(), code: codeState(root)}
+	h := Header{Command: schedCommandLine(args), Date: started, Machine: MachineInfo(), Code: CodeState(root)}
 	fmt.Fprintf(stderr, "building nats-server, sandbox and worker into %s\n", filepath.Join(base, "bin"))
-	bins, err := buildBinaries(root, filepath.Join(base, "bin"))
+	bins, err := BuildBinaries(root, filepath.Join(base, "bin"))
 	if err != nil {
 		fmt.Fprintf(stderr, "scheduling bench: %v\n", err)
 		return 1
@@ -157,26 +157,26 @@ func RunScheduling(ctx context.Context, args []string, stdout, stderr io.Writer)
 		}
 	}
 	writeSchedReport(stdout, h, o, reports, time.Since(started))
-	return benchFinish(ctx, "scheduling bench", base, failed, o.Keep, stderr)
+	return Finish(ctx, "scheduling bench", base, failed, o.Keep, stderr)
 }
 
 // schedCommandLine is the command that reproduces the run.
 func schedCommandLine(args []string) string {
-	return strings.Replace(commandLine(args), "./bench/ratelimit", "./bench/scheduling", 1)
+	return strings.Replace(CommandLine(args), "./bench/ratelimit", "./bench/scheduling", 1)
 }
 
 // waitIntake waits until the intake consumer of t has routed every job
 // into the flows stream (nothing pending or unacknowledged), or timeout.
-func waitIntake(ctx context.Context, c *cluster, t jobs.Type, timeout time.Duration) (time.Duration, error) {
+func waitIntake(ctx context.Context, c *Cluster, t jobs.Type, timeout time.Duration) (time.Duration, error) {
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	for {
-		n, err := c.pending(ctx, t)
+		n, err := c.Pending(ctx, t)
 		if err == nil && n == 0 {
 			return time.Since(start), nil
 		}
-		if err := sleep(ctx, 100*time.Millisecond); err != nil {
+		if err := Sleep(ctx, 100*time.Millisecond); err != nil {
 			return time.Since(start), fmt.Errorf("intake of %s did not finish within %s (%d pending): %w", t, timeout, n, err)
 		}
 	}

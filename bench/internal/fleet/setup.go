@@ -7,14 +7,15 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"time"
 )
 
-// benchSetup is the start every benchmark command shares (benchFinish its end): the module root,
+// Setup is the start every benchmark command shares (Finish its end): the module root,
 // a fresh temporary directory under tempDir named prefix*, and a sandbox
 // niceness the process is not permitted to set dropped (nice may be nil).
 // On failure it prints "<name>: <error>" and returns exit code 1; 0 means
 // go on.
-func benchSetup(name, tempDir, prefix string, nice *int, stderr io.Writer) (root, base string, code int) {
+func Setup(name, tempDir, prefix string, nice *int, stderr io.Writer) (root, base string, code int) {
 	root, err := moduleRoot()
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", name, err)
@@ -32,11 +33,11 @@ func benchSetup(name, tempDir, prefix string, nice *int, stderr io.Writer) (root
 	return root, base, 0
 }
 
-// benchFinish is the end every benchmark command shares: the run's
+// Finish is the end every benchmark command shares: the run's
 // directory is kept (and named) when something failed, the run was
 // interrupted or keep is set, else removed; the exit code is 1 for a failed
 // or interrupted run, else 0.
-func benchFinish(ctx context.Context, name, base string, failed, keep bool, stderr io.Writer) int {
+func Finish(ctx context.Context, name, base string, failed, keep bool, stderr io.Writer) int {
 	if failed || ctx.Err() != nil || keep {
 		fmt.Fprintf(stderr, "logs, configs and stores kept in %s\n", base)
 	} else if err := os.RemoveAll(base); err != nil {
@@ -48,9 +49,9 @@ func benchFinish(ctx context.Context, name, base string, failed, keep bool, stde
 	return 0
 }
 
-// codeState names the commit the binaries were built from and whether the
+// CodeState names the commit the binaries were built from and whether the
 // working tree differed from it outside bench/ (others may be editing).
-func codeState(root string) string {
+func CodeState(root string) string {
 	head, err := exec.Command("git", "-C", root, "rev-parse", "--short", "HEAD").Output()
 	if err != nil {
 		return "unknown (not a git checkout)"
@@ -76,8 +77,8 @@ func canRaisePriority(n int) bool {
 	return err == nil && len(strings.TrimSpace(string(out))) == 0
 }
 
-// commandLine is the command that reproduces the run, from the repository root.
-func commandLine(args []string) string {
+// CommandLine is the command that reproduces the run, from the repository root.
+func CommandLine(args []string) string {
 	parts := []string{"go run ./bench/ratelimit"}
 	for _, a := range args {
 		if a == "" || strings.ContainsAny(a, " \t'\"$\\") {
@@ -86,4 +87,13 @@ func commandLine(args []string) string {
 		parts = append(parts, a)
 	}
 	return strings.Join(parts, " ")
+}
+
+// Header is what a run was: the command that reproduces it, when and where
+// it ran, and the code it measured.
+type Header struct {
+	Command string    // the command line, from the repository root
+	Date    time.Time // when the run started
+	Machine string    // CPU, cores and memory
+	Code    string    // commit and working-tree state
 }

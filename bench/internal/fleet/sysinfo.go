@@ -13,8 +13,8 @@ import (
 // clockTicks is USER_HZ, the unit of /proc CPU times (100 on Linux).
 const clockTicks = 100
 
-// machineInfo describes the host in one line: cores, CPU model, OS, Go.
-func machineInfo() string {
+// MachineInfo describes the host in one line: cores, CPU model, OS, Go.
+func MachineInfo() string {
 	model := "unknown CPU"
 	if f, err := os.Open("/proc/cpuinfo"); err == nil {
 		s := bufio.NewScanner(f)
@@ -33,18 +33,18 @@ func machineInfo() string {
 	return fmt.Sprintf("%d cores (%s), %s/%s%s, %s", runtime.NumCPU(), model, runtime.GOOS, runtime.GOARCH, kernel, runtime.Version())
 }
 
-// cpuSnapshot is the machine's and some processes' CPU time at one moment.
-type cpuSnapshot struct {
-	at         time.Time
+// CPUSnapshot is the machine's and some processes' CPU time at one moment.
+type CPUSnapshot struct {
+	At         time.Time
 	busy, all  float64         // machine, in seconds summed over cores
 	procs      map[int]float64 // pid → user+system seconds
 	procsKnown bool
 }
 
-// takeCPU reads /proc; on systems without it the snapshot is empty and
-// cpuUsage reports nothing.
-func takeCPU(pids ...int) cpuSnapshot {
-	s := cpuSnapshot{at: time.Now(), procs: map[int]float64{}}
+// TakeCPU reads /proc; on systems without it the snapshot is empty and
+// CPUUsage reports nothing.
+func TakeCPU(pids ...int) CPUSnapshot {
+	s := CPUSnapshot{At: time.Now(), procs: map[int]float64{}}
 	b, err := os.ReadFile("/proc/stat")
 	if err != nil {
 		return s
@@ -66,15 +66,15 @@ func takeCPU(pids ...int) cpuSnapshot {
 	}
 	s.procsKnown = true
 	for _, pid := range pids {
-		if v, ok := procCPU(pid); ok {
+		if v, ok := ProcCPU(pid); ok {
 			s.procs[pid] = v
 		}
 	}
 	return s
 }
 
-// procCPU returns a process's user+system CPU seconds from /proc/<pid>/stat.
-func procCPU(pid int) (float64, bool) {
+// ProcCPU returns a process's user+system CPU seconds from /proc/<pid>/stat.
+func ProcCPU(pid int) (float64, bool) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		return 0, false
@@ -97,24 +97,25 @@ func procCPU(pid int) (float64, bool) {
 	return (u + st) / clockTicks, true
 }
 
-// cpuUsage is CPU used between two snapshots, in cores (1.0 = one core busy).
-type cpuUsage struct {
-	known   bool
-	machine float64 // busy cores
-	cores   int
+// CPUUsage is CPU used between two snapshots, in cores (1.0 = one core busy).
+type CPUUsage struct {
+	Known   bool    // false where /proc could not be read
+	Machine float64 // busy cores
+	Cores   int     // the machine's cores
 	procs   map[int]float64
 }
 
-func usageBetween(a, b cpuSnapshot) cpuUsage {
-	u := cpuUsage{known: a.procsKnown && b.procsKnown, cores: runtime.NumCPU(), procs: map[int]float64{}}
-	el := b.at.Sub(a.at).Seconds()
-	if !u.known || el <= 0 {
+// UsageBetween is the CPU used from snapshot a to snapshot b.
+func UsageBetween(a, b CPUSnapshot) CPUUsage {
+	u := CPUUsage{Known: a.procsKnown && b.procsKnown, Cores: runtime.NumCPU(), procs: map[int]float64{}}
+	el := b.At.Sub(a.At).Seconds()
+	if !u.Known || el <= 0 {
 		return u
 	}
-	u.machine = (b.busy - a.busy) / el
+	u.Machine = (b.busy - a.busy) / el
 	if d := b.all - a.all; d > 0 {
 		// Scale busy time by the share of all time, robust to tick skew.
-		u.machine = (b.busy - a.busy) / d * float64(u.cores)
+		u.Machine = (b.busy - a.busy) / d * float64(u.Cores)
 	}
 	for pid, v := range b.procs {
 		if v0, ok := a.procs[pid]; ok {
@@ -124,8 +125,8 @@ func usageBetween(a, b cpuSnapshot) cpuUsage {
 	return u
 }
 
-// sum adds the usage of pids.
-func (u cpuUsage) sum(pids ...int) float64 {
+// Sum adds the usage of pids.
+func (u CPUUsage) Sum(pids ...int) float64 {
 	t := 0.0
 	for _, p := range pids {
 		t += u.procs[p]
