@@ -15,8 +15,9 @@
 package main
 
 import (
-	"github.com/couponq/couponq/bench/internal/fleet"
+	"github.com/couponq/couponq/bench/internal/faultsbench"
+	"github.com/couponq/couponq/bench/internal/harness"
 	"github.com/couponq/couponq/internal/cli"
 )
 
-func main() { cli.Main(fleet.Command(fleet.RunFaults)) }
+func main() { cli.Main(harness.Command(faultsbench.RunFaults)) }

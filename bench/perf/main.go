@@ -13,8 +13,9 @@
 package main
 
 import (
-	"github.com/couponq/couponq/bench/internal/fleet"
+	"github.com/couponq/couponq/bench/internal/harness"
+	"github.com/couponq/couponq/bench/internal/perfbench"
 	"github.com/couponq/couponq/internal/cli"
 )
 
-func main() { cli.Main(fleet.Command(fleet.RunPerf)) }
+func main() { cli.Main(harness.Command(perfbench.RunPerf)) }

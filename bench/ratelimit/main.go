@@ -12,8 +12,9 @@
 package main
 
 import (
-	"github.com/couponq/couponq/bench/internal/fleet"
+	"github.com/couponq/couponq/bench/internal/harness"
+	"github.com/couponq/couponq/bench/internal/ratebench"
 	"github.com/couponq/couponq/internal/cli"
 )
 
-func main() { cli.Main(fleet.Command(fleet.Run)) }
+func main() { cli.Main(harness.Command(ratebench.Run)) }

@@ -18,8 +18,9 @@
 package main
 
 import (
-	"github.com/couponq/couponq/bench/internal/fleet"
+	"github.com/couponq/couponq/bench/internal/harness"
+	"github.com/couponq/couponq/bench/internal/schedbench"
 	"github.com/couponq/couponq/internal/cli"
 )
 
-func main() { cli.Main(fleet.Command(fleet.RunScheduling)) }
+func main() { cli.Main(harness.Command(schedbench.RunScheduling)) }
