@@ -20,4 +20,4 @@ import (
 	"github.com/couponq/couponq/internal/cli"
 )
 
-func main() { cli.Main(harness.Command(faultsbench.RunFaults)) }
+func main() { cli.Main(harness.Command(faultsbench.Run)) }

@@ -18,4 +18,4 @@ import (
 	"github.com/couponq/couponq/internal/cli"
 )
 
-func main() { cli.Main(harness.Command(perfbench.RunPerf)) }
+func main() { cli.Main(harness.Command(perfbench.Run)) }

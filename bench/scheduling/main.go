@@ -23,4 +23,4 @@ import (
 	"github.com/couponq/couponq/internal/cli"
 )
 
-func main() { cli.Main(harness.Command(schedbench.RunScheduling)) }
+func main() { cli.Main(harness.Command(schedbench.Run)) }

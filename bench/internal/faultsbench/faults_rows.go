@@ -17,28 +17,28 @@ import (
 type faultRow struct {
 	name   string
 	env    faultEnvConfig
-	inject func(ctx context.Context, e *faultEnv, fo FaultOptions) (note string, err error)
+	inject func(ctx context.Context, e *faultEnv, fo Options) (note string, err error)
 }
 
 // faultRows lists every row of the matrix, most valuable first.
-func faultRows(fo FaultOptions) []faultRow {
+func faultRows(fo Options) []faultRow {
 	base := faultEnvConfig{natsNodes: 1, workers: 3, ackWait: fo.AckWait, apiTimeout: fo.APITimeout}
 	with := func(f func(*faultEnvConfig)) faultEnvConfig {
 		c := base
 		f(&c)
 		return c
 	}
-	apiFault := func(kind sandbox.FaultKind, count int) func(context.Context, *faultEnv, FaultOptions) (string, error) {
-		return func(ctx context.Context, e *faultEnv, _ FaultOptions) (string, error) {
+	apiFault := func(kind sandbox.FaultKind, count int) func(context.Context, *faultEnv, Options) (string, error) {
+		return func(ctx context.Context, e *faultEnv, _ Options) (string, error) {
 			return fmt.Sprintf("next %d calls", count), e.admin.Inject(ctx, sandbox.Fault{Op: marketing.OpBusifavorUse, Kind: kind, Count: count})
 		}
 	}
 	return []faultRow{
-		{name: "worker-sigkill-one", env: base, inject: func(ctx context.Context, e *faultEnv, _ FaultOptions) (string, error) {
+		{name: "worker-sigkill-one", env: base, inject: func(ctx context.Context, e *faultEnv, _ Options) (string, error) {
 			e.kill(e.workers[0])
 			return "1 of 3 workers killed, not restarted", nil
 		}},
-		{name: "worker-sigkill-all", env: base, inject: func(ctx context.Context, e *faultEnv, _ FaultOptions) (string, error) {
+		{name: "worker-sigkill-all", env: base, inject: func(ctx context.Context, e *faultEnv, _ Options) (string, error) {
 			for _, w := range e.workers {
 				e.kill(w)
 			}
@@ -49,7 +49,7 @@ func faultRows(fo FaultOptions) []faultRow {
 			}
 			return "3 of 3 killed, restarted at once", nil
 		}},
-		{name: "nats-restart", env: base, inject: func(ctx context.Context, e *faultEnv, fo FaultOptions) (string, error) {
+		{name: "nats-restart", env: base, inject: func(ctx context.Context, e *faultEnv, fo Options) (string, error) {
 			n := e.nodes[0]
 			n.p.Stop(harness.StopGrace)
 			if err := harness.Sleep(ctx, fo.Outage); err != nil {
@@ -60,7 +60,7 @@ func faultRows(fo FaultOptions) []faultRow {
 			}
 			return fmt.Sprintf("SIGTERM, down %s, same store", fo.Outage), nil
 		}},
-		{name: "nats-partition", env: with(func(c *faultEnvConfig) { c.natsProxy = true }), inject: func(ctx context.Context, e *faultEnv, fo FaultOptions) (string, error) {
+		{name: "nats-partition", env: with(func(c *faultEnvConfig) { c.natsProxy = true }), inject: func(ctx context.Context, e *faultEnv, fo Options) (string, error) {
 			cut := fo.AckWait + 5*time.Second
 			before, err := e.admin.Stats(ctx)
 			if err != nil {
@@ -83,7 +83,7 @@ func faultRows(fo FaultOptions) []faultRow {
 		{name: "api-500-after-effect", env: base, inject: apiFault(sandbox.FailAfterEffect, 40)},
 		{name: "api-hang", env: base, inject: apiFault(sandbox.Hang, 6)},
 		{name: "probe-signature", env: base, inject: apiFault(sandbox.ProbeSignature, 40)},
-		{name: "429-storm", env: base, inject: func(ctx context.Context, e *faultEnv, fo FaultOptions) (string, error) {
+		{name: "429-storm", env: base, inject: func(ctx context.Context, e *faultEnv, fo Options) (string, error) {
 			old, err := e.admin.Limits(ctx)
 			if err != nil {
 				return "", err
@@ -102,13 +102,13 @@ func faultRows(fo FaultOptions) []faultRow {
 			}
 			return fmt.Sprintf("API limit %d/s (load %.0f/s) for %s", low, fo.Rate, fo.Outage), serr
 		}},
-		{name: "primary-host-down", env: with(func(c *faultEnvConfig) { c.primaryProxy = true }), inject: func(ctx context.Context, e *faultEnv, fo FaultOptions) (string, error) {
+		{name: "primary-host-down", env: with(func(c *faultEnvConfig) { c.primaryProxy = true }), inject: func(ctx context.Context, e *faultEnv, fo Options) (string, error) {
 			e.apiProxy.setCut(true)
 			err := harness.Sleep(ctx, fo.Outage)
 			e.apiProxy.setCut(false)
 			return fmt.Sprintf("primary refuses connections for %s", fo.Outage), err
 		}},
-		{name: "stream-leader-kill", env: with(func(c *faultEnvConfig) { c.natsNodes = 3 }), inject: func(ctx context.Context, e *faultEnv, fo FaultOptions) (string, error) {
+		{name: "stream-leader-kill", env: with(func(c *faultEnvConfig) { c.natsNodes = 3 }), inject: func(ctx context.Context, e *faultEnv, fo Options) (string, error) {
 			i, err := e.streamLeader(ctx, "COUPONQ_FLOWS")
 			if err != nil {
 				return "", err
@@ -131,7 +131,7 @@ var quickRows = []string{"worker-sigkill-one", "worker-sigkill-all", "nats-resta
 
 // runFaultRow runs one row on fresh processes: steady load, the fault a
 // third into it, then waits for every result.
-func runFaultRow(ctx context.Context, g *harness.Group, bins harness.Binaries, dir string, fo FaultOptions, r faultRow) (res faultResult) {
+func runFaultRow(ctx context.Context, g *harness.Group, bins harness.Binaries, dir string, fo Options, r faultRow) (res faultResult) {
 	res = faultResult{name: r.name, dir: dir}
 	e, err := startFaultEnv(ctx, g, bins, dir, r.env)
 	defer func() {

@@ -17,8 +17,8 @@ import (
 	"github.com/couponq/couponq/bench/internal/harness"
 )
 
-// FaultOptions are the settings of the fault matrix (command bench/faults).
-type FaultOptions struct {
+// Options are the settings of the fault matrix (command bench/faults).
+type Options struct {
 	// Quick runs the most valuable rows with short phases (under 2 minutes).
 	Quick bool
 	// Rows to run, by name; empty: all (quick: quickRows).
@@ -46,9 +46,9 @@ type FaultOptions struct {
 	TempDir         string
 }
 
-// ParseFaultOptions parses the command line of bench/faults.
-func ParseFaultOptions(args []string, stderr io.Writer) (FaultOptions, error) {
-	var o FaultOptions
+// ParseOptions parses the command line of bench/faults.
+func ParseOptions(args []string, stderr io.Writer) (Options, error) {
+	var o Options
 	var rows string
 	fs := flag.NewFlagSet("faults", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -96,11 +96,11 @@ func ParseFaultOptions(args []string, stderr io.Writer) (FaultOptions, error) {
 	return o, nil
 }
 
-// RunFaults is the fault-matrix command: it builds the binaries, runs every
+// Run is the fault-matrix command: it builds the binaries, runs every
 // row on fresh processes (and the soak), and prints the report. Exit code:
 // 0 when every row ran and lost nothing, 1 otherwise, 2 for bad flags.
-func RunFaults(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	o, err := ParseFaultOptions(args, stderr)
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	o, err := ParseOptions(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	}
@@ -186,7 +186,7 @@ func rawLogLines(e *faultEnv) int {
 }
 
 // writeFaultReport prints the matrix as Markdown.
-func writeFaultReport(w io.Writer, args []string, o FaultOptions, rs []faultResult, soak *soakResult, took time.Duration) {
+func writeFaultReport(w io.Writer, args []string, o Options, rs []faultResult, soak *soakResult, took time.Duration) {
 	fmt.Fprintf(w, "## couponq fault matrix\n\n")
 	fmt.Fprintf(w, "- command: `go run ./bench/faults %s`\n", strings.Join(args, " "))
 	fmt.Fprintf(w, "- date: %s; machine: %s; took %s\n", time.Now().Format("2006-01-02 15:04"), harness.MachineInfo(), took.Round(time.Second))

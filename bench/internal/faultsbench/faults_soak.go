@@ -35,7 +35,7 @@ type soakResult struct {
 
 // runSoak runs 2 workers at SoakLoad of SoakLimit for Soak and samples
 // their memory, threads and descriptors, and the redeliveries.
-func runSoak(ctx context.Context, g *harness.Group, bins harness.Binaries, dir string, o FaultOptions, stderr io.Writer) (res soakResult) {
+func runSoak(ctx context.Context, g *harness.Group, bins harness.Binaries, dir string, o Options, stderr io.Writer) (res soakResult) {
 	res.rate = float64(o.SoakLimit) * o.SoakLoad
 	e, err := startFaultEnv(ctx, g, bins, dir, faultEnvConfig{natsNodes: 1, workers: 2, ackWait: 30 * time.Second, apiTimeout: o.APITimeout, limit: o.SoakLimit})
 	defer func() {
@@ -154,7 +154,7 @@ func redelivered(ctx context.Context, e *faultEnv) int {
 }
 
 // writeSoak prints the soak's samples.
-func writeSoak(w io.Writer, o FaultOptions, s *soakResult) {
+func writeSoak(w io.Writer, o Options, s *soakResult) {
 	fmt.Fprintf(w, "\n### bounded soak: %s at %.0f jobs/s (%.0f%% of the %d/s limit), 2 workers, ack_wait 30s\n\n", o.Soak, s.rate, o.SoakLoad*100, o.SoakLimit)
 	if s.err != nil {
 		fmt.Fprintf(w, "FAILED: %s\n\n", oneLine(s.err.Error()))

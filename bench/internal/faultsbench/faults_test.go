@@ -53,16 +53,16 @@ func TestProxyCutAndHeal(t *testing.T) {
 	assert.NoError(t, roundTrip(c3))
 }
 
-func TestParseFaultOptionsQuick(t *testing.T) {
-	o, err := ParseFaultOptions([]string{"--quick"}, io.Discard)
+func TestParseOptionsQuick(t *testing.T) {
+	o, err := ParseOptions([]string{"--quick"}, io.Discard)
 	require.NoError(t, err)
 	assert.Equal(t, quickRows, o.Rows)
 	assert.Zero(t, o.Soak)
 	assert.Equal(t, 5*time.Second, o.AckWait)
-	o, err = ParseFaultOptions([]string{"--quick", "--rows", "429-storm", "--ack-wait", "7s"}, io.Discard)
+	o, err = ParseOptions([]string{"--quick", "--rows", "429-storm", "--ack-wait", "7s"}, io.Discard)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"429-storm"}, o.Rows)
 	assert.Equal(t, 7*time.Second, o.AckWait)
-	_, err = ParseFaultOptions([]string{"--rows", "meteor-strike"}, io.Discard)
+	_, err = ParseOptions([]string{"--rows", "meteor-strike"}, io.Discard)
 	assert.Error(t, err)
 }

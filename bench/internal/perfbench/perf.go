@@ -28,8 +28,8 @@ const (
 
 var allPerf = []string{PerfLatency, PerfRecovery, PerfStorm, PerfDegraded, PerfFailover, PerfCPU, PerfFleet8}
 
-// PerfOptions are the perf benchmark's settings, from flags.
-type PerfOptions struct {
+// Options are the perf benchmark's settings, from flags.
+type Options struct {
 	// Quick shortens every scenario (about 2 minutes in all... plus the
 	// ack wait of the code under test in the recovery scenario).
 	Quick bool
@@ -42,7 +42,7 @@ type PerfOptions struct {
 	// the OpenSSL request signer); nats-server and the sandbox are built
 	// without them, so the API side costs the same in both runs.
 	WorkerTags string
-	// SandboxNice as in Options.
+	// SandboxNice as in ratebench.Options.
 	SandboxNice int
 	// Keep keeps the temporary directory.
 	Keep bool
@@ -54,9 +54,9 @@ type PerfOptions struct {
 	Profile string
 }
 
-// ParsePerfOptions parses the perf command line.
-func ParsePerfOptions(args []string, stderr io.Writer) (PerfOptions, error) {
-	var o PerfOptions
+// ParseOptions parses the perf command line.
+func ParseOptions(args []string, stderr io.Writer) (Options, error) {
+	var o Options
 	var scenarios string
 	fs := flag.NewFlagSet("perf", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -93,7 +93,7 @@ type perfLine struct {
 
 // perfEnv is what every scenario gets.
 type perfEnv struct {
-	o      PerfOptions
+	o      Options
 	g      *harness.Group
 	bins   harness.Binaries
 	base   string
@@ -117,10 +117,10 @@ func pick[T any](e *perfEnv, quick, full T) T {
 	return full
 }
 
-// RunPerf is the perf command; it returns the exit code (0: every
+// Run is the perf command; it returns the exit code (0: every
 // scenario ran, 1: one failed or the run was interrupted, 2: bad flags).
-func RunPerf(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	o, err := ParsePerfOptions(args, stderr)
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	o, err := ParseOptions(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	}

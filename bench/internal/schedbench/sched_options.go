@@ -30,8 +30,8 @@ const (
 
 var schedScenarios = []string{SchedUpdateIsolation, SchedUseIsolation, SchedPriority, SchedFairness, SchedFlows}
 
-// SchedOptions are the scheduling benchmark's settings, from flags.
-type SchedOptions struct {
+// Options are the scheduling benchmark's settings, from flags.
+type Options struct {
 	// Quick shortens every scenario (under 3 minutes in all); flags given
 	// explicitly still win.
 	Quick bool
@@ -71,9 +71,9 @@ type SchedOptions struct {
 	TempDir string
 }
 
-// ParseSchedOptions parses the scheduling benchmark's command line.
-func ParseSchedOptions(args []string, stderr io.Writer) (SchedOptions, error) {
-	var o SchedOptions
+// ParseOptions parses the scheduling benchmark's command line.
+func ParseOptions(args []string, stderr io.Writer) (Options, error) {
+	var o Options
 	var scenarios string
 	fs := flag.NewFlagSet("scheduling", flag.ContinueOnError)
 	fs.SetOutput(stderr)

@@ -10,8 +10,8 @@ import (
 	"github.com/couponq/couponq/jobs"
 )
 
-func TestParseSchedOptionsQuick(t *testing.T) {
-	o, err := ParseSchedOptions([]string{"--quick", "--flows", "50"}, io.Discard)
+func TestParseOptionsQuick(t *testing.T) {
+	o, err := ParseOptions([]string{"--quick", "--flows", "50"}, io.Discard)
 	require.NoError(t, err)
 	require.Equal(t, schedScenarios, o.Scenarios)
 	require.Equal(t, 10_000, o.Campaign)
@@ -19,13 +19,13 @@ func TestParseSchedOptionsQuick(t *testing.T) {
 	require.Equal(t, 50, o.Flows, "an explicit flag wins over --quick")
 	require.Equal(t, 2, o.Workers)
 
-	o, err = ParseSchedOptions(nil, io.Discard)
+	o, err = ParseOptions(nil, io.Discard)
 	require.NoError(t, err)
 	require.Equal(t, 100_000, o.Campaign, "the issue's campaign")
 	require.Equal(t, 2000, o.Flows)
 
 	for _, args := range [][]string{{"--scenarios", "nope"}, {"--flows", "0"}, {"--workers", "0"}, {"--probe-every", "1ms"}, {"extra"}} {
-		_, err := ParseSchedOptions(args, io.Discard)
+		_, err := ParseOptions(args, io.Discard)
 		require.Error(t, err, "%v", args)
 	}
 }

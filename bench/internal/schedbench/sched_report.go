@@ -10,7 +10,7 @@ import (
 )
 
 // writeSchedReport prints the scheduling benchmark's Markdown report.
-func writeSchedReport(w io.Writer, h harness.Header, o SchedOptions, reports []*schedReport, took time.Duration) {
+func writeSchedReport(w io.Writer, h harness.Header, o Options, reports []*schedReport, took time.Duration) {
 	fmt.Fprintf(w, "## couponq flow scheduling benchmark\n\n")
 	fmt.Fprintf(w, "- command: `%s` (took %s)\n", h.Command, took.Round(time.Second))
 	fmt.Fprintf(w, "- date: %s\n", h.Date.UTC().Format("2006-01-02 15:04 UTC"))

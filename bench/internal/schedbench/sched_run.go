@@ -67,7 +67,7 @@ type schedEnv struct {
 	g      *harness.Group
 	bins   harness.Binaries
 	base   string
-	o      SchedOptions
+	o      Options
 	stderr io.Writer
 	runs   int
 }
@@ -100,14 +100,14 @@ func (e *schedEnv) startRun(rep *schedReport, name string, cfg harness.ClusterCo
 	return c, stop, nil
 }
 
-// RunScheduling is the scheduling benchmark command (bench/scheduling): it
+// Run is the scheduling benchmark command (bench/scheduling): it
 // parses args, builds the binaries, runs every scenario on fresh processes
 // and prints the report to stdout (progress and errors to stderr). It
 // returns 0 when every scenario ran (whatever it measured), 1 when one
 // failed or the run was interrupted, 2 for bad flags. Every child process
 // is stopped before it returns.
-func RunScheduling(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	o, err := ParseSchedOptions(args, stderr)
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	o, err := ParseOptions(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	}

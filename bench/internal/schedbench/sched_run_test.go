@@ -13,7 +13,7 @@ import (
 
 // One small scenario end to end with real processes: it runs, prints its
 // table row, and leaves no child behind. What it measured is not checked.
-func TestRunSchedulingFairness(t *testing.T) {
+func TestRunFairness(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts real processes")
 	}
@@ -21,7 +21,7 @@ func TestRunSchedulingFairness(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	var out, errs bytes.Buffer
-	code := RunScheduling(ctx, []string{"--scenarios", "fairness", "--fair-first", "60", "--fair-second", "20",
+	code := Run(ctx, []string{"--scenarios", "fairness", "--fair-first", "60", "--fair-second", "20",
 		"--fair-delay", "1s", "--tmp", tmp}, &out, &errs)
 	require.Equal(t, 0, code, errs.String())
 	require.Contains(t, out.String(), "| 4. fairness | share of the flow's budget")
