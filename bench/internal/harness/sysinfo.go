@@ -35,7 +35,7 @@ func MachineInfo() string {
 
 // CPUSnapshot is the machine's and some processes' CPU time at one moment.
 type CPUSnapshot struct {
-	At         time.Time
+	At         time.Time       // when it was taken
 	busy, all  float64         // machine, in seconds summed over cores
 	procs      map[int]float64 // pid → user+system seconds
 	procsKnown bool
