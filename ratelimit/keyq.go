@@ -65,7 +65,11 @@ type counters struct {
 }
 
 type waiter struct {
-	slot chan int64 // buffered 1; receives the assigned slot
+	slot chan int64 // buffered 1; receives the assigned slot, or noSlot
+	// deferrable: ReserveOrDefer's caller, which the driver may send away
+	// (noSlot, with later set first) when the next slot is far (defer.go).
+	deferrable bool
+	later      time.Duration
 }
 
 func newKeyQueue(l *Limiter, key Key, limit float64) *keyQueue {
@@ -81,24 +85,33 @@ func (q *keyQueue) signal() {
 
 // take returns a reserved slot (server ns) for one caller, waiting for the
 // driver to reserve one if none is free; the driver's reservation then also
-// takes up to ahead more slots for the pool (ReserveAhead).
-func (q *keyQueue) take(ctx context.Context, ahead int) (int64, error) {
+// takes up to ahead more slots for the pool (ReserveAhead). A deferrable
+// caller may get no slot instead, and how long until one may be reserved
+// (defer.go).
+func (q *keyQueue) take(ctx context.Context, ahead int, deferrable bool) (int64, time.Duration, error) {
 	q.mu.Lock()
 	if len(q.queue) == 0 {
-		if s, ok := q.popPoolLocked(q.l.clk.now()); ok {
+		now := q.l.clk.now()
+		if s, ok := q.popPoolLocked(now); ok {
 			q.mu.Unlock()
-			return s, nil
+			return s, 0, nil
+		}
+		if deferrable {
+			if d := q.farLocked(now); d > 0 {
+				q.mu.Unlock()
+				return 0, d, nil
+			}
 		}
 	}
 	q.ahead = max(q.ahead, min(ahead, maxAhead))
 	if !q.running {
 		if !q.l.goDriver(q) {
 			q.mu.Unlock()
-			return 0, q.waitErr(ErrClosed, nil)
+			return 0, 0, q.waitErr(ErrClosed, nil)
 		}
 		q.running = true
 	}
-	w := &waiter{slot: make(chan int64, 1)}
+	w := &waiter{slot: make(chan int64, 1), deferrable: deferrable}
 	q.queue = append(q.queue, w)
 	q.mu.Unlock()
 	q.signal()
@@ -106,7 +119,10 @@ func (q *keyQueue) take(ctx context.Context, ahead int) (int64, error) {
 	var cause error
 	select {
 	case s := <-w.slot:
-		return s, nil
+		if s == noSlot {
+			return 0, w.later, nil
+		}
+		return s, 0, nil
 	case <-ctx.Done():
 		cause = ctx.Err()
 	case <-q.l.ctx.Done():
@@ -116,14 +132,14 @@ func (q *keyQueue) take(ctx context.Context, ahead int) (int64, error) {
 	i := slices.Index(q.queue, w)
 	if i >= 0 {
 		q.queue = slices.Delete(q.queue, i, i+1)
-	} else {
+	} else if s := <-w.slot; s != noSlot {
 		// The driver assigned a slot as we gave up: pass it on.
-		q.putPoolLocked(<-w.slot)
+		q.putPoolLocked(s)
 		q.assignLocked(q.l.clk.now())
 	}
 	lastErr := q.lastErr
 	q.mu.Unlock()
-	return 0, q.waitErr(cause, lastErr)
+	return 0, 0, q.waitErr(cause, lastErr)
 }
 
 func (q *keyQueue) waitErr(cause, lastErr error) error {
@@ -225,7 +241,9 @@ func (q *keyQueue) run() {
 			q.setErr(nil)
 			wait := time.Duration(retryAt + retryJitter(q.l.rand()) - q.l.clk.now())
 			if wait >= parkAfter {
-				q.park(wait)
+				if !q.deferWaiters(wait) {
+					q.park(wait)
+				}
 				return
 			}
 			if !q.l.sleep(wait) {

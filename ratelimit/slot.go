@@ -46,12 +46,18 @@ const maxAhead = 16
 // fleet like any unused slot, so ahead should not exceed what the caller
 // will really use.
 func (l *Limiter) ReserveAhead(ctx context.Context, key Key, ahead int) (*Slot, error) {
+	s, _, err := l.reserve(ctx, key, ahead, false)
+	return s, err
+}
+
+// reserve is ReserveAhead, and ReserveOrDefer when deferrable.
+func (l *Limiter) reserve(ctx context.Context, key Key, ahead int, deferrable bool) (*Slot, time.Duration, error) {
 	start := l.cfg.Clock.Now()
 	var q *keyQueue
 	for q == nil {
 		var err error
 		if q, err = l.queue(key); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		q.mu.Lock()
 		if q.retired { // dropped as idle just now: look again
@@ -64,14 +70,14 @@ func (l *Limiter) ReserveAhead(ctx context.Context, key Key, ahead int) (*Slot, 
 		q.touchLocked()
 		q.mu.Unlock()
 	}
-	at, err := q.take(ctx, ahead)
-	if err != nil {
+	at, later, err := q.take(ctx, ahead, deferrable)
+	if err != nil || later > 0 {
 		q.mu.Lock()
 		q.waiting--
 		q.mu.Unlock()
-		return nil, err
+		return nil, later, err
 	}
-	return &Slot{q: q, at: at, start: start}, nil
+	return &Slot{q: q, at: at, start: start}, 0, nil
 }
 
 // Due is how long until the slot may be used (<= 0: now).

@@ -337,6 +337,15 @@ func (b limiterBudget) ReserveAhead(ctx context.Context, f worker.Flow, ahead in
 	return s, nil
 }
 
+// ReserveOrDefer implements worker.Deferrer.
+func (b limiterBudget) ReserveOrDefer(ctx context.Context, f worker.Flow, ahead int) (worker.Slot, time.Duration, error) {
+	s, later, err := b.l.ReserveOrDefer(ctx, ratelimit.Key{MchID: f.MchID, Type: string(f.Type)}, ahead)
+	if err != nil || s == nil {
+		return nil, later, err
+	}
+	return s, 0, nil
+}
+
 // Accepted implements worker.Acceptor.
 func (b limiterBudget) Accepted(ctx context.Context, f worker.Flow) {
 	b.l.Accepted(ctx, ratelimit.Key{MchID: f.MchID, Type: string(f.Type)})

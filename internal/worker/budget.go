@@ -48,6 +48,15 @@ type AheadReserver interface {
 	ReserveAhead(ctx context.Context, f Flow, ahead int) (Slot, error)
 }
 
+// Deferrer is an optional extension of Budget: ReserveOrDefer is
+// ReserveAhead for a caller that would rather not wait for a slot that is
+// far away. It returns either a slot, or no slot (nil, no error) and how
+// long until one may be had, holding nothing for the caller meanwhile.
+// *ratelimit.Limiter provides it through internal/node.
+type Deferrer interface {
+	ReserveOrDefer(ctx context.Context, f Flow, ahead int) (Slot, time.Duration, error)
+}
+
 // accepted tells b, when it listens, that the API accepted a request of f.
 func accepted(ctx context.Context, b Budget, f Flow) {
 	if a, ok := b.(Acceptor); ok {
@@ -96,6 +105,24 @@ func reserveAhead(ctx context.Context, b Budget, f Flow, ahead int) (Slot, error
 		return nil, errors.Join(ErrNoBudget, err)
 	}
 	return s, err
+}
+
+// reserveOrDefer is reserveAhead for a flow runner that would rather stop
+// while its flow's next slot is far (see Deferrer): it returns no slot and
+// how long until one may be had, or a slot as reserveAhead does.
+func reserveOrDefer(ctx context.Context, b Budget, f Flow, ahead int) (Slot, time.Duration, error) {
+	d, ok := b.(Deferrer)
+	if !ok {
+		s, err := reserveAhead(ctx, b, f, ahead)
+		return s, 0, err
+	}
+	wctx, cancel := context.WithTimeout(ctx, maxBudgetWait)
+	defer cancel()
+	s, later, err := d.ReserveOrDefer(wctx, f, ahead)
+	if err != nil && ctx.Err() == nil {
+		return nil, 0, errors.Join(ErrNoBudget, err)
+	}
+	return s, later, err
 }
 
 // freeSlot is the slot of an unpaced worker.

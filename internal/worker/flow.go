@@ -29,6 +29,7 @@ type flowRunner struct {
 	groups  map[string]*groupState // by subject
 	last    [6]string              // per priority: the fairness key served last
 	running bool
+	parked  *parking  // while the runner waits for a far slot (flowpark.go)
 	busy    [6]int    // jobs held, per priority
 	idleAt  time.Time // when the runner last stopped (idleflows.go)
 	retired bool      // dropped from the dispatcher's map (idleflows.go)
@@ -94,7 +95,7 @@ func (f *flowRunner) run() {
 		if !acquire(ctx, f.sem) {
 			continue
 		}
-		slot, err := reserveAhead(ctx, f.d.w.cfg.Budget, f.flow, f.ahead())
+		slot, later, err := reserveOrDefer(ctx, f.d.w.cfg.Budget, f.flow, f.ahead())
 		if err != nil {
 			<-f.sem
 			if ctx.Err() == nil {
@@ -102,6 +103,12 @@ func (f *flowRunner) run() {
 				f.d.w.sleep(ctx, time.Second)
 			}
 			continue
+		}
+		if slot == nil {
+			// The flow's next slot is far: stop until it is near (flowpark.go).
+			<-f.sem
+			f.park(later)
+			return
 		}
 		// Decide as late as the slot allows, so the most urgent job wins it.
 		if wait := slot.Due() - f.d.w.cfg.DecisionLead; wait > 0 && !f.d.w.sleep(ctx, wait) {
