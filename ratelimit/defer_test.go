@@ -15,7 +15,7 @@ func TestReserveOrDeferSendsAFarCallerAway(t *testing.T) {
 	fc := newFakeClock()
 	l := b.limiter(t, "w1", func(c *Config) {
 		c.Clock = fc
-		c.Limits = map[string]float64{"busifavor.use": 1}
+		c.Limits = map[string]float64{"busifavor.use": 0.25}
 	})
 	key := Key{MchID: "1900000001", Type: "busifavor.use"}
 	q, err := l.queue(key)
@@ -29,8 +29,8 @@ func TestReserveOrDeferSendsAFarCallerAway(t *testing.T) {
 
 	none, later, err := l.ReserveOrDefer(b.ctx, key, 0)
 	require.NoError(t, err)
-	require.Nil(t, none, "the next slot is a second away")
-	iv := interval(rate(1, DefaultHeadroom, 1))
+	require.Nil(t, none, "the next slot is four seconds away")
+	iv := interval(rate(0.25, DefaultHeadroom, 1))
 	want := time.Duration(iv) - horizon
 	require.InDelta(t, float64(want), float64(later), float64(batchSpan+time.Millisecond))
 	require.Eventually(t, func() bool {
@@ -53,7 +53,7 @@ func TestReserveOrDeferSendsAFarCallerAway(t *testing.T) {
 // while a plain Reserve keeps waiting.
 func TestDriverDefersOnlyDeferrableWaiters(t *testing.T) {
 	b := setup(t)
-	cfg := func(c *Config) { c.Limits = map[string]float64{"busifavor.use": 1} }
+	cfg := func(c *Config) { c.Limits = map[string]float64{"busifavor.use": 0.25} }
 	l1 := b.limiter(t, "w1", cfg)
 	l2 := b.limiter(t, "w2", cfg)
 	key := Key{MchID: "1900000001", Type: "busifavor.use"}
@@ -63,11 +63,11 @@ func TestDriverDefersOnlyDeferrableWaiters(t *testing.T) {
 	defer held.Release()
 
 	// w2 has never seen the key: it must ask its driver, which finds the
-	// next slot a second away.
+	// next slot four seconds away.
 	s, later, err := l2.ReserveOrDefer(b.ctx, key, 0)
 	require.NoError(t, err)
 	require.Nil(t, s)
-	require.Greater(t, later, parkAfter)
+	require.GreaterOrEqual(t, later, deferAfter)
 	q2, err := l2.queue(key)
 	require.NoError(t, err)
 	q2.mu.Lock()

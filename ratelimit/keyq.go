@@ -241,7 +241,7 @@ func (q *keyQueue) run() {
 			q.setErr(nil)
 			wait := time.Duration(retryAt + retryJitter(q.l.rand()) - q.l.clk.now())
 			if wait >= parkAfter {
-				if !q.deferWaiters(wait) {
+				if wait < deferAfter || !q.deferWaiters(wait) {
 					q.park(wait)
 				}
 				return
