@@ -89,21 +89,7 @@ func reserve(ctx context.Context, b Budget, f Flow) (Slot, error) {
 // reserveAhead is reserve for a flow with ahead more jobs to send at once
 // (see AheadReserver).
 func reserveAhead(ctx context.Context, b Budget, f Flow, ahead int) (Slot, error) {
-	if b == nil {
-		return freeSlot{}, nil
-	}
-	wctx, cancel := context.WithTimeout(ctx, maxBudgetWait)
-	defer cancel()
-	var s Slot
-	var err error
-	if a, ok := b.(AheadReserver); ok && ahead > 0 {
-		s, err = a.ReserveAhead(wctx, f, ahead)
-	} else {
-		s, err = b.Reserve(wctx, f)
-	}
-	if err != nil && ctx.Err() == nil {
-		return nil, errors.Join(ErrNoBudget, err)
-	}
+	s, _, err := reserveSlot(ctx, b, f, ahead, false)
 	return s, err
 }
 
@@ -111,14 +97,30 @@ func reserveAhead(ctx context.Context, b Budget, f Flow, ahead int) (Slot, error
 // while its flow's next slot is far (see Deferrer): it returns no slot and
 // how long until one may be had, or a slot as reserveAhead does.
 func reserveOrDefer(ctx context.Context, b Budget, f Flow, ahead int) (Slot, time.Duration, error) {
-	d, ok := b.(Deferrer)
-	if !ok {
-		s, err := reserveAhead(ctx, b, f, ahead)
-		return s, 0, err
+	return reserveSlot(ctx, b, f, ahead, true)
+}
+
+// reserveSlot is the one wait for budget behind reserve, reserveAhead and
+// reserveOrDefer: it asks b through the most specific extension that
+// applies (Deferrer when deferrable, AheadReserver when ahead > 0, else
+// Reserve), within maxBudgetWait; a failure while ctx is live is
+// ErrNoBudget.
+func reserveSlot(ctx context.Context, b Budget, f Flow, ahead int, deferrable bool) (Slot, time.Duration, error) {
+	if b == nil {
+		return freeSlot{}, 0, nil
 	}
 	wctx, cancel := context.WithTimeout(ctx, maxBudgetWait)
 	defer cancel()
-	s, later, err := d.ReserveOrDefer(wctx, f, ahead)
+	var s Slot
+	var later time.Duration
+	var err error
+	if d, ok := b.(Deferrer); ok && deferrable {
+		s, later, err = d.ReserveOrDefer(wctx, f, ahead)
+	} else if a, ok := b.(AheadReserver); ok && ahead > 0 {
+		s, err = a.ReserveAhead(wctx, f, ahead)
+	} else {
+		s, err = b.Reserve(wctx, f)
+	}
 	if err != nil && ctx.Err() == nil {
 		return nil, 0, errors.Join(ErrNoBudget, err)
 	}
