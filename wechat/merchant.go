@@ -165,6 +165,7 @@ func parseOnce[K any](cache *map[[sha256.Size]byte]K, path, what string, parse f
 type account struct {
 	Merchant
 	signer   auth.Signer
+	scheme   string // the Authorization scheme, "WECHATPAY2-" + signer.Algorithm()
 	verifier *verifiers.SHA256WithRSAPubkeyVerifier
 }
 
@@ -176,6 +177,7 @@ func newAccount(m Merchant) (*account, error) {
 	return &account{
 		Merchant: m,
 		signer:   signer,
+		scheme:   "WECHATPAY2-" + signer.Algorithm(),
 		verifier: verifiers.NewSHA256WithRSAPubkeyVerifier(m.PublicKeyID, *m.PublicKey),
 	}, nil
 }

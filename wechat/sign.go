@@ -29,7 +29,7 @@ func (a *account) authorization(ctx context.Context, method, uri string, body []
 	if err != nil {
 		return "", fmt.Errorf("wechat: sign for merchant %s: %w", a.MchID, err)
 	}
-	return authorizationHeader("WECHATPAY2-"+a.signer.Algorithm(), res.MchID, nonce, ts, res.CertificateSerialNo, res.Signature), nil
+	return authorizationHeader(a.scheme, res.MchID, nonce, ts, res.CertificateSerialNo, res.Signature), nil
 }
 
 // signatureMessage is consts.SignatureMessageFormat ("%s\n%s\n%d\n%s\n%s\n")

@@ -34,8 +34,11 @@ func (o *opensslSigner) Sign(_ context.Context, message string) (*auth.Signature
 	return &auth.SignatureResult{MchID: o.mchID, CertificateSerialNo: o.serial, Signature: sig}, nil
 }
 
-// Algorithm is the SDK signer's algorithm name ("SHA256-RSA2048").
-func (o *opensslSigner) Algorithm() string { return sdkSigner(Merchant{}).Algorithm() }
+// sdkAlgorithm is the SDK signer's algorithm name ("SHA256-RSA2048").
+var sdkAlgorithm = sdkSigner(Merchant{}).Algorithm()
+
+// Algorithm is the SDK signer's algorithm name.
+func (o *opensslSigner) Algorithm() string { return sdkAlgorithm }
 
 // opensslKeys holds one OpenSSL copy per distinct parsed private key
 // (MerchantLoader shares a key among the accounts that use the same key
