@@ -77,9 +77,11 @@ func canRaisePriority(n int) bool {
 	return err == nil && len(strings.TrimSpace(string(out))) == 0
 }
 
-// CommandLine is the command that reproduces the run, from the repository root.
-func CommandLine(args []string) string {
-	parts := []string{"go run ./bench/ratelimit"}
+// CommandLine is the command that reproduces a run of the benchmark main
+// at program (a path from the repository root, e.g. "./bench/ratelimit")
+// with args, shell-quoted where needed.
+func CommandLine(program string, args []string) string {
+	parts := []string{"go run " + program}
 	for _, a := range args {
 		if a == "" || strings.ContainsAny(a, " \t'\"$\\") {
 			a = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"

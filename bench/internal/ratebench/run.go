@@ -32,7 +32,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	g := &harness.Group{}
 	defer g.StopAll(time.Second)
-	h := reportHeader{Header: harness.Header{Command: harness.CommandLine(args), Date: time.Now(), Machine: harness.MachineInfo(), Code: harness.CodeState(root)}, opts: o}
+	h := reportHeader{Header: harness.Header{Command: harness.CommandLine("./bench/ratelimit", args), Date: time.Now(), Machine: harness.MachineInfo(), Code: harness.CodeState(root)}, opts: o}
 	fmt.Fprintf(stderr, "building nats-server, sandbox and worker into %s\n", filepath.Join(base, "bin"))
 	bins, err := harness.BuildBinaries(root, filepath.Join(base, "bin"))
 	if err != nil {

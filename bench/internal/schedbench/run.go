@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/couponq/couponq/bench/internal/harness"
@@ -122,7 +121,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	g := &harness.Group{}
 	defer g.StopAll(time.Second)
 	started := time.Now()
-	h := harness.Header{Command: schedCommandLine(args), Date: started, Machine: harness.MachineInfo(), Code: harness.CodeState(root)}
+	h := harness.Header{Command: harness.CommandLine("./bench/scheduling", args), Date: started, Machine: harness.MachineInfo(), Code: harness.CodeState(root)}
 	fmt.Fprintf(stderr, "building nats-server, sandbox and worker into %s\n", filepath.Join(base, "bin"))
 	bins, err := harness.BuildBinaries(root, filepath.Join(base, "bin"))
 	if err != nil {
@@ -159,11 +158,6 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	writeSchedReport(stdout, h, o, reports, time.Since(started))
 	return harness.Finish(ctx, "scheduling bench", base, failed, o.Keep, stderr)
-}
-
-// schedCommandLine is the command that reproduces the run.
-func schedCommandLine(args []string) string {
-	return strings.Replace(harness.CommandLine(args), "./bench/ratelimit", "./bench/scheduling", 1)
 }
 
 // waitIntake waits until the intake consumer of t has routed every job
