@@ -67,6 +67,22 @@ func (t *tracker) handle(msg jetstream.Msg) {
 
 func (t *tracker) stop() { t.cc.Stop() }
 
+// startLoad starts tracking e's results and, in the background, a steady
+// load of jobs (ids prefixed with prefix) at rate for d; done closes once
+// the load is published. The caller stops the tracker.
+func startLoad(ctx context.Context, e *faultEnv, prefix string, rate float64, d time.Duration) (t *tracker, done <-chan struct{}, err error) {
+	if t, err = newTracker(ctx, e.js); err != nil {
+		return nil, nil, err
+	}
+	producer := jobs.NewProducer(e.js, jobs.ProducerConfig{})
+	published := make(chan struct{})
+	go func() {
+		defer close(published)
+		t.load(ctx, producer, prefix, rate, d)
+	}()
+	return t, published, nil
+}
+
 // load publishes busifavor.use jobs (fresh coupon codes, prefix) at rate
 // per second for d, each publish in its own goroutine (at most 256 at
 // once) so a stalled NATS does not slow the schedule; a job counts as

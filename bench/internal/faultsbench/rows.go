@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/couponq/couponq/bench/internal/harness"
-	"github.com/couponq/couponq/jobs"
 	"github.com/couponq/couponq/wechat/marketing"
 	"github.com/couponq/couponq/wechat/sandbox"
 )
@@ -144,18 +143,12 @@ func runFaultRow(ctx context.Context, g *harness.Group, bins harness.Binaries, d
 		res.err = err
 		return res
 	}
-	t, err := newTracker(ctx, e.js)
+	t, loadDone, err := startLoad(ctx, e, "F", fo.Rate, fo.Load)
 	if err != nil {
 		res.err = err
 		return res
 	}
 	defer t.stop()
-	producer := jobs.NewProducer(e.js, jobs.ProducerConfig{})
-	loadDone := make(chan struct{})
-	go func() {
-		defer close(loadDone)
-		t.load(ctx, producer, "F", fo.Rate, fo.Load)
-	}()
 	if err := harness.Sleep(ctx, fo.Load/3); err != nil {
 		res.err = err
 		return res

@@ -47,18 +47,12 @@ func runSoak(ctx context.Context, g *harness.Group, bins harness.Binaries, dir s
 		res.err = err
 		return res
 	}
-	t, err := newTracker(ctx, e.js)
+	t, done, err := startLoad(ctx, e, "S", res.rate, o.Soak)
 	if err != nil {
 		res.err = err
 		return res
 	}
 	defer t.stop()
-	producer := jobs.NewProducer(e.js, jobs.ProducerConfig{})
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		t.load(ctx, producer, "S", res.rate, o.Soak)
-	}()
 	start := time.Now()
 	tick := time.NewTicker(o.SoakEvery)
 	defer tick.Stop()
